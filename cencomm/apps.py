@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CencommConfig(AppConfig):
+    name = "cencomm"
+    verbose_name = "CENcomm"

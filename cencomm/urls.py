@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from groups import views as group_views
+
+urlpatterns = [
+    path("", group_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", group_views.language_set, name="language_set"),
+    path("groups/", include("groups.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,92 @@
+from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
+
+from .models import (
+    Administration,
+    ClosedUserGroup,
+    ClosedUserGroupGroupObjectPermission,
+    ClosedUserGroupUserObjectPermission,
+    Membership,
+    Profile,
+)
+
+
+@admin.register(Administration)
+class AdministrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "region"]
+    list_filter = ["region"]
+    search_fields = ["name", "country"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "administration", "language"]
+    list_filter = ["language", "administration__region"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "administration__name",
+    ]
+    list_select_related = ["user", "administration"]
+    autocomplete_fields = ["administration"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "group"
+    fields = ["user", "role", "created_at", "removed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        # Memberships change through the group's members page, which calls the
+        # services that keep permissions and the event stream in step.
+        return False
+
+
+@admin.register(ClosedUserGroup)
+class ClosedUserGroupAdmin(GuardedModelAdmin):
+    list_display = ["name", "slug", "status", "last_seq", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["last_seq", "created_at", "created_by"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "group", "role", "created_at", "removed_at"]
+    list_filter = ["role", ("removed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "group__name", "group__slug"]
+    list_select_related = ["user", "group"]
+    readonly_fields = [
+        "group",
+        "user",
+        "role",
+        "added_by",
+        "created_at",
+        "removed_at",
+        "removed_by",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClosedUserGroupUserObjectPermission)
+class UserObjectPermissionAdmin(admin.ModelAdmin):
+    list_display = ["user", "content_object", "permission"]
+    search_fields = ["user__username", "content_object__slug"]
+    list_select_related = ["user", "content_object", "permission"]
+
+
+@admin.register(ClosedUserGroupGroupObjectPermission)
+class GroupObjectPermissionAdmin(admin.ModelAdmin):
+    list_display = ["group", "content_object", "permission"]
+    search_fields = ["group__name", "content_object__slug"]

@@ -1,0 +1,33 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+
+User = get_user_model()
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(_("There is no user called %(name)s.") % {"name": username})
+        self.cleaned_data["user"] = user
+        return username
+
+
+class MemberChangeForm(forms.Form):
+    """Names the member by username: never an integer id a visitor could walk."""
+
+    username = forms.CharField(max_length=150, widget=forms.HiddenInput)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, required=False)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

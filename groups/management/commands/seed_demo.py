@@ -1,0 +1,141 @@
+"""Build the demo world: administrations, users, and operation DEMO-2026 with its group."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from groups.models import Administration, Membership, Region, Role
+from groups.services import membership_add, profile_ensure
+from operations.models import Operation
+from operations.services import operation_create
+from operations.vocabularies import CommodityCategory
+
+User = get_user_model()
+
+ADMINISTRATIONS = [
+    ("BE", "Belgian Customs", Region.EUROPE),
+    ("FR", "French Customs (DGDDI)", Region.EUROPE),
+    ("DE", "German Customs (Zoll)", Region.EUROPE),
+    ("NL", "Netherlands Customs", Region.EUROPE),
+    ("ES", "Spanish Customs", Region.EUROPE),
+    ("MA", "Moroccan Customs", Region.MIDDLE_EAST_NORTH_AFRICA),
+    ("NG", "Nigeria Customs Service", Region.WEST_CENTRAL_AFRICA),
+    ("KE", "Kenya Revenue Authority — Customs", Region.EAST_SOUTHERN_AFRICA),
+    ("ZA", "South African Revenue Service — Customs", Region.EAST_SOUTHERN_AFRICA),
+    ("BR", "Brazilian Federal Revenue — Customs", Region.AMERICAS_CARIBBEAN),
+    ("CO", "Colombian Customs (DIAN)", Region.AMERICAS_CARIBBEAN),
+    ("JP", "Japan Customs", Region.ASIA_PACIFIC),
+    ("CN", "General Administration of Customs of China", Region.ASIA_PACIFIC),
+    ("AE", "UAE Federal Customs Authority", Region.MIDDLE_EAST_NORTH_AFRICA),
+]
+
+# username, first name, last name, administration, role in DEMO-2026 (None: no group)
+DEMO_USERS = [
+    ("ocu", "Operational", "Coordination Unit", "BE", Role.COORDINATOR),
+    ("officer.fr", "Camille", "Martin", "FR", Role.MEMBER),
+    ("officer.de", "Jonas", "Weber", "DE", Role.MEMBER),
+    ("officer.nl", "Sanne", "de Vries", "NL", Role.MEMBER),
+    ("observer", "Partner", "Liaison Office", "ES", Role.OBSERVER),
+    ("outsider", "Olivia", "Outside", "MA", None),
+]
+
+DEMO_OPERATION = "DEMO-2026"
+
+
+class Command(BaseCommand):
+    help = "Create (or bring up to date) the demo world. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--members", type=int, default=0, help="add N synthetic officers to DEMO-2026"
+        )
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args, members: int, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with a known password: it refuses to run with DEBUG off. "
+                "Use --force if this really is a demonstration server."
+            )
+        if members < 0:
+            raise CommandError("--members must be zero or more.")
+        password_hash = make_password(settings.DEMO_PASSWORD)
+        with transaction.atomic():
+            administrations = self._administrations()
+            users = {
+                username: self._user(username, first, last, administrations[country], password_hash)
+                for username, first, last, country, _role in DEMO_USERS
+            }
+            operation = self._operation(users["ocu"], administrations["BE"])
+            for username, *_names, role in DEMO_USERS:
+                if role is not None:
+                    self._ensure_member(operation, users[username], role, users["ocu"])
+            countries = list(administrations.values())
+            for number in range(1, members + 1):
+                administration = countries[number % len(countries)]
+                user = self._user(
+                    f"officer.{number:04d}",
+                    "Officer",
+                    f"{number:04d}",
+                    administration,
+                    password_hash,
+                )
+                self._ensure_member(operation, user, Role.MEMBER, users["ocu"])
+        member_count = operation.group.memberships.filter(removed_at__isnull=True).count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo world ready: {len(administrations)} administrations, operation "
+                f"{DEMO_OPERATION} with {member_count} members."
+            )
+        )
+
+    def _administrations(self) -> dict[str, Administration]:
+        result = {}
+        for country, name, region in ADMINISTRATIONS:
+            administration, _created = Administration.objects.update_or_create(
+                country=country, defaults={"name": name, "region": region}
+            )
+            result[country] = administration
+        return result
+
+    def _user(self, username, first_name, last_name, administration, password_hash):
+        user, _created = User.objects.update_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "password": password_hash,
+                "is_active": True,
+                "email": f"{username}@demo.cencomm.invalid",
+            },
+        )
+        profile_ensure(user=user, administration=administration)
+        return user
+
+    def _operation(self, coordinator, administration) -> Operation:
+        operation = Operation.objects.filter(code=DEMO_OPERATION).select_related("group").first()
+        if operation is None:
+            today = datetime.date.today()
+            operation = operation_create(
+                code=DEMO_OPERATION,
+                name="Joint air-passenger operation on cocaine and cash",
+                commodity_focus=CommodityCategory.DRUGS,
+                coordinating_administration=administration,
+                planned_start=today - datetime.timedelta(days=9),
+                planned_end=today + datetime.timedelta(days=19),
+                created_by=coordinator,
+            )
+        if operation.status == Operation.Status.PLANNED:
+            Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.ACTIVE)
+        return operation
+
+    def _ensure_member(self, operation, user, role, coordinator) -> None:
+        membership = Membership.objects.filter(
+            group=operation.group, user=user, removed_at__isnull=True
+        ).first()
+        if membership is None:
+            membership_add(group=operation.group, user=user, role=role, added_by=coordinator)

@@ -1,0 +1,161 @@
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+def validate_country_code(value: str) -> None:
+    if pycountry.countries.get(alpha_2=value or "") is None:
+        raise ValidationError(
+            _("%(value)s is not an ISO 3166-1 alpha-2 country code."),
+            code="invalid_country",
+            params={"value": value},
+        )
+
+
+class Region(models.TextChoices):
+    """The six regions of the World Customs Organization."""
+
+    EAST_SOUTHERN_AFRICA = "ESA", _("East and Southern Africa")
+    EUROPE = "EUR", _("Europe")
+    ASIA_PACIFIC = "AP", _("Asia/Pacific")
+    MIDDLE_EAST_NORTH_AFRICA = "MENA", _("North of Africa, Near and Middle East")
+    AMERICAS_CARIBBEAN = "AMC", _("Americas and the Caribbean")
+    WEST_CENTRAL_AFRICA = "WCA", _("West and Central Africa")
+
+
+class Administration(models.Model):
+    """A customs administration, one per country or customs territory."""
+
+    country = models.CharField(
+        _("country"), max_length=2, unique=True, validators=[validate_country_code]
+    )
+    name = models.CharField(_("name"), max_length=200)
+    region = models.CharField(_("region"), max_length=4, choices=Region.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("administration")
+        verbose_name_plural = _("administrations")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    administration = models.ForeignKey(
+        Administration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="profiles",
+        verbose_name=_("administration"),
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class ClosedUserGroup(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        READ_ONLY = "read_only", _("Read-only")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    # The last seq handed out in this group's event stream; only ever raised by
+    # messaging.events.event_append under this row's lock.
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("closed user group")
+        verbose_name_plural = _("closed user groups")
+        permissions = [
+            ("post_to_group", "Can post messages and seizures in the group"),
+            ("manage_members", "Can add, remove and change the role of members"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.status == self.Status.READ_ONLY
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    MEMBER = "member", _("Member")
+    OBSERVER = "observer", _("Observer")
+
+
+class Membership(models.Model):
+    """Who is in a group. The source of truth; guardian permissions follow it."""
+
+    group = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The member's read cursor: every message with seq <= this has been read.
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "user"],
+                condition=models.Q(removed_at__isnull=True),
+                name="one_active_membership_per_user_and_group",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["coordinator", "member", "observer"]),
+                name="membership_role_is_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "group"], name="membership_user_group")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group} ({self.role})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class ClosedUserGroupUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE)
+
+
+class ClosedUserGroupGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE)

@@ -1,0 +1,91 @@
+from dataclasses import dataclass
+from typing import Literal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from .models import ClosedUserGroup, Membership, Role
+
+Need = Literal["view", "post", "manage"]
+
+
+class GroupNotFound(Http404):
+    """The same error for a group that does not exist and one the user may not see."""
+
+    def __init__(self):
+        super().__init__(_("No such group."))
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    group: ClosedUserGroup
+    membership: Membership | None
+    # Staff (the platform's administrators) manage groups they are not members of.
+    staff: bool = False
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership else None
+
+    @property
+    def can_post(self) -> bool:
+        return self.role in (Role.MEMBER, Role.COORDINATOR) and not self.group.is_read_only
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role == Role.COORDINATOR or self.staff
+
+
+def active_membership(*, user, group_id: int) -> Membership | None:
+    return (
+        Membership.objects.filter(user=user, group_id=group_id, removed_at__isnull=True)
+        .only("id", "role", "group_id", "user_id")
+        .first()
+    )
+
+
+def access_group(
+    user: AbstractBaseUser | AnonymousUser, slug: str, *, need: Need = "view"
+) -> GroupAccess:
+    """Fetch a group and check the user may do ``need`` in it.
+
+    Anyone who is not an active member (and not staff) gets ``GroupNotFound``,
+    exactly as for a slug that does not exist: a closed group's existence is
+    itself closed. Members whose role does not allow ``need`` get
+    ``PermissionDenied``: they already know the group exists.
+    """
+    if not user.is_authenticated or not user.is_active:
+        raise GroupNotFound
+    group = ClosedUserGroup.objects.filter(slug=slug).first()
+    if group is None:
+        raise GroupNotFound
+    membership = active_membership(user=user, group_id=group.pk)
+    if membership is None:
+        if user.is_staff and need != "post":
+            return GroupAccess(group=group, membership=None, staff=True)
+        raise GroupNotFound
+    access = GroupAccess(group=group, membership=membership, staff=user.is_staff)
+    if need == "post" and membership.role == Role.OBSERVER:
+        raise PermissionDenied(_("Observers read the group; they do not post."))
+    if need == "manage" and membership.role != Role.COORDINATOR and not user.is_staff:
+        raise PermissionDenied(_("Only the group's coordinators manage its members."))
+    return access
+
+
+def groups_of_user(*, user) -> QuerySet[ClosedUserGroup]:
+    return (
+        ClosedUserGroup.objects.filter(memberships__user=user, memberships__removed_at__isnull=True)
+        .select_related("operation")
+        .order_by("name")
+    )
+
+
+def group_members(*, group: ClosedUserGroup) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(group=group, removed_at__isnull=True)
+        .select_related("user__profile__administration")
+        .order_by("role", "user__username")
+    )

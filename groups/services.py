@@ -1,0 +1,178 @@
+"""Everything that changes administrations, profiles, groups and memberships.
+
+Each service runs in one transaction that also keeps django-guardian's object
+permissions in step with the membership rows, and appends the change to the
+group's event stream.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from messaging.events import event_append
+from messaging.realtime import notify_user_on_commit
+
+from .models import Administration, ClosedUserGroup, Membership, Profile, Role
+from .roles import ALL_GROUP_PERMISSIONS, ROLE_PERMISSIONS
+
+User = get_user_model()
+
+
+def _locked_group(group: ClosedUserGroup) -> ClosedUserGroup:
+    # Every membership change locks the group row first, so that checks such as
+    # "is this the last coordinator?" cannot race with another change.
+    return ClosedUserGroup.objects.select_for_update().get(pk=group.pk)
+
+
+def _check_may_manage(*, group: ClosedUserGroup, actor) -> None:
+    if actor is None or actor.is_staff:
+        return
+    is_coordinator = Membership.objects.filter(
+        group=group, user=actor, role=Role.COORDINATOR, removed_at__isnull=True
+    ).exists()
+    if not is_coordinator:
+        raise PermissionDenied(_("Only the group's coordinators manage its members."))
+
+
+def _sync_permissions(*, group: ClosedUserGroup, user, role: str | None) -> None:
+    wanted = ROLE_PERMISSIONS.get(role, frozenset())
+    for permission in ALL_GROUP_PERMISSIONS - wanted:
+        remove_perm(permission, user, group)
+    for permission in wanted:
+        assign_perm(permission, user, group)
+
+
+def _member_data(membership: Membership) -> dict:
+    return {
+        "user": membership.user.username,
+        "role": membership.role,
+    }
+
+
+def profile_ensure(
+    *, user, administration: Administration | None = None, language: str | None = None
+) -> Profile:
+    profile, _created = Profile.objects.get_or_create(user=user)
+    changed = []
+    if administration is not None and profile.administration_id != administration.pk:
+        profile.administration = administration
+        changed.append("administration")
+    if language and profile.language != language:
+        profile.language = language
+        changed.append("language")
+    if changed:
+        profile.save(update_fields=changed)
+    return profile
+
+
+@transaction.atomic
+def group_create(
+    *, name: str, created_by, slug: str = "", description: str = ""
+) -> ClosedUserGroup:
+    """Create a group with its creator as first coordinator."""
+    slug = slugify(slug or name)[:64]
+    if not slug:
+        raise ValidationError({"slug": _("Give the group a code made of letters and digits.")})
+    if ClosedUserGroup.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": _("A group with this code already exists.")})
+    group = ClosedUserGroup.objects.create(
+        name=name, slug=slug, description=description, created_by=created_by
+    )
+    membership_add(group=group, user=created_by, role=Role.COORDINATOR, added_by=None)
+    return group
+
+
+@transaction.atomic
+def membership_add(*, group: ClosedUserGroup, user, role: str, added_by) -> Membership:
+    """Add ``user`` to ``group`` with ``role``. ``added_by=None`` means the system."""
+    group = _locked_group(group)
+    _check_may_manage(group=group, actor=added_by)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if not user.is_active:
+        raise ValidationError({"user": _("This account is deactivated.")})
+    if Membership.objects.filter(group=group, user=user, removed_at__isnull=True).exists():
+        raise ValidationError(
+            {"user": _("%(user)s is already a member of this group.") % {"user": user.username}}
+        )
+    membership = Membership.objects.create(group=group, user=user, role=role, added_by=added_by)
+    _sync_permissions(group=group, user=user, role=role)
+    event_append(group=group, type="member.added", data=_member_data(membership))
+    notify_user_on_commit(user_id=user.pk, message={"type": "access.granted", "group_id": group.pk})
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(*, group: ClosedUserGroup, user, role: str, changed_by) -> Membership:
+    group = _locked_group(group)
+    _check_may_manage(group=group, actor=changed_by)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    membership = Membership.objects.filter(group=group, user=user, removed_at__isnull=True).first()
+    if membership is None:
+        raise ValidationError(
+            {"user": _("%(user)s is not a member of this group.") % {"user": user.username}}
+        )
+    if membership.role == role:
+        return membership
+    if membership.role == Role.COORDINATOR:
+        _check_not_last_coordinator(group=group)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    _sync_permissions(group=group, user=user, role=role)
+    event_append(group=group, type="member.role_changed", data=_member_data(membership))
+    notify_user_on_commit(
+        user_id=user.pk, message={"type": "access.changed", "group_id": group.pk, "role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, group: ClosedUserGroup, user, removed_by) -> Membership:
+    """Remove a member. Their open sockets stop receiving the group at once."""
+    group = _locked_group(group)
+    _check_may_manage(group=group, actor=removed_by)
+    membership = Membership.objects.filter(group=group, user=user, removed_at__isnull=True).first()
+    if membership is None:
+        raise ValidationError(
+            {"user": _("%(user)s is not a member of this group.") % {"user": user.username}}
+        )
+    if membership.role == Role.COORDINATOR:
+        _check_not_last_coordinator(group=group)
+    membership.removed_at = timezone.now()
+    membership.removed_by = removed_by
+    membership.save(update_fields=["removed_at", "removed_by"])
+    _sync_permissions(group=group, user=user, role=None)
+    # The revocation goes to the user's own channel before the group event is
+    # broadcast, so their sockets drop the group before the next event arrives.
+    notify_user_on_commit(
+        user_id=user.pk,
+        message={"type": "access.revoked", "group_id": group.pk, "group": group.slug},
+    )
+    event_append(group=group, type="member.removed", data=_member_data(membership))
+    return membership
+
+
+def _check_not_last_coordinator(*, group: ClosedUserGroup) -> None:
+    coordinators = Membership.objects.filter(
+        group=group, role=Role.COORDINATOR, removed_at__isnull=True
+    ).count()
+    if coordinators <= 1:
+        raise ValidationError(
+            {"user": _("A group needs at least one coordinator: appoint another one first.")}
+        )
+
+
+@transaction.atomic
+def group_set_status(*, group: ClosedUserGroup, status: str) -> ClosedUserGroup:
+    group = _locked_group(group)
+    if group.status == status:
+        return group
+    group.status = status
+    group.save(update_fields=["status"])
+    event_append(group=group, type="group.status", data={"status": status})
+    return group

@@ -1,0 +1,28 @@
+"""Closing every socket of a user who logs out or is deactivated, on every process."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from messaging.realtime import notify_user_on_commit
+
+from .models import Profile
+
+User = get_user_model()
+
+
+@receiver(user_logged_out)
+def close_sockets_on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        notify_user_on_commit(user_id=user.pk, message={"type": "session.ended"})
+
+
+@receiver(post_save, sender=User)
+def follow_user_changes(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    if created:
+        Profile.objects.get_or_create(user=instance)
+    if not instance.is_active:
+        notify_user_on_commit(user_id=instance.pk, message={"type": "session.ended"})

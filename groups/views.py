@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import LanguageForm, MemberAddForm, MemberChangeForm
+from .models import Role
+from .selectors import access_group, group_members, groups_of_user
+
+User = get_user_model()
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@login_required
+def my_groups(request: HttpRequest) -> HttpResponse:
+    return render(request, "groups/my_groups.html", {"groups": groups_of_user(user=request.user)})
+
+
+@login_required
+def group_page(request: HttpRequest, slug: str) -> HttpResponse:
+    access = access_group(request.user, slug)
+    return render(
+        request,
+        "groups/group.html",
+        {"access": access, "group": access.group, "members": group_members(group=access.group)},
+    )
+
+
+@login_required
+def group_members_page(request: HttpRequest, slug: str) -> HttpResponse:
+    access = access_group(request.user, slug)
+    return render(
+        request,
+        "groups/members.html",
+        {
+            "access": access,
+            "group": access.group,
+            "members": group_members(group=access.group),
+            "add_form": MemberAddForm(),
+            "roles": Role.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    access = access_group(request.user, slug, need="manage")
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_add(
+                group=access.group,
+                user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"],
+                added_by=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request, _("%(user)s was added.") % {"user": form.cleaned_data["username"]}
+            )
+            return redirect("groups:members", slug=slug)
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return render(
+        request,
+        "groups/members.html",
+        {
+            "access": access,
+            "group": access.group,
+            "members": group_members(group=access.group),
+            "add_form": form,
+            "roles": Role.choices,
+        },
+        status=400,
+    )
+
+
+def _member_action(request: HttpRequest, slug: str, action) -> HttpResponse:
+    access = access_group(request.user, slug, need="manage")
+    form = MemberChangeForm(request.POST)
+    user = User.objects.filter(username=request.POST.get("username", "")).first()
+    if not form.is_valid() or user is None:
+        messages.error(request, _("That person is not a member of this group."))
+        return redirect("groups:members", slug=slug)
+    try:
+        text = action(access.group, user, form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, text)
+    return redirect("groups:members", slug=slug)
+
+
+@login_required
+@require_POST
+def member_change_role(request: HttpRequest, slug: str) -> HttpResponse:
+    def action(group, user, data):
+        if not data.get("role"):
+            raise ValidationError(_("Choose a role."))
+        services.membership_change_role(
+            group=group, user=user, role=data["role"], changed_by=request.user
+        )
+        return _("%(user)s is now %(role)s.") % {"user": user.username, "role": data["role"]}
+
+    return _member_action(request, slug, action)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str) -> HttpResponse:
+    def action(group, user, data):
+        services.membership_remove(group=group, user=user, removed_by=request.user)
+        return _("%(user)s was removed.") % {"user": user.username}
+
+    return _member_action(request, slug, action)
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; remembered on the profile for signed-in users."""
+    form = LanguageForm(request.POST)
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            services.profile_ensure(user=request.user, language=language)
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure(),
+            httponly=True,
+        )
+    return response
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(reverse("groups:my_groups"))
+    return redirect(reverse("login"))

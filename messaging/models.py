@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from groups.models import ClosedUserGroup
+
+
+class GroupEvent(models.Model):
+    """One entry of a group's ordered event stream: what catch-up replays.
+
+    ``seq`` is per group, starts at 1 and has no gaps: it is allocated under a lock
+    on the group row (see ``messaging.events.event_append``), so commit order equals
+    seq order.
+    """
+
+    group = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("group event")
+        verbose_name_plural = _("group events")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "seq"], name="one_event_per_group_seq"),
+        ]
+        ordering = ["group", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}#{self.seq} {self.type}"
+
+    def as_frame(self) -> dict:
+        return {
+            "type": "event",
+            "group": self.group.slug,
+            "seq": self.seq,
+            "event": self.type,
+            "data": self.data,
+        }
+
+
+class Message(models.Model):
+    """A message in a group. Never deleted: the author may retract it."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Message")
+        ALERT = "alert", _("Alert")
+        REQUEST = "request", _("Request")
+        REPLY = "reply", _("Reply")
+        NOTICE = "notice", _("Notice")
+        SEIZURE = "seizure", _("Seizure")
+
+    group = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages", null=True
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    client_id = models.UUIDField()
+    body = models.TextField()
+    html = models.TextField()
+    render_version = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "seq"], name="one_message_per_group_seq"),
+            models.UniqueConstraint(
+                fields=["author", "client_id"], name="one_message_per_author_client_id"
+            ),
+        ]
+        ordering = ["group", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}#{self.seq}"
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        return self.kind in (self.Kind.ALERT, self.Kind.REQUEST)
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(
+        Message, on_delete=models.PROTECT, related_name="attachments", null=True, blank=True
+    )
+    group = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    token = models.CharField(max_length=43, unique=True)
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Receipt(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="one_receipt_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.message_id}"

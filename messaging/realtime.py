@@ -1,0 +1,50 @@
+"""The one place that rings the doorbell: events go out through the channel layer.
+
+Services are the only callers, and only after commit: a client never hears of
+something that was rolled back. The database is the record; a client that
+misses a notification catches up by ``seq``.
+"""
+
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def group_channel(group_id: int) -> str:
+    return f"cug.{group_id}"
+
+
+def user_channel(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def _send(channel_group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(channel_group, message)
+
+
+def send_on_commit(channel_group: str, message: dict, *, using: str = "default") -> None:
+    transaction.on_commit(lambda: _send(channel_group, message), using=using, robust=True)
+
+
+def broadcast_group_event_on_commit(*, group_id: int, frame: dict) -> None:
+    """Deliver an event frame to every socket following the group.
+
+    The frame is serialised once here rather than once per socket.
+    """
+    send_on_commit(
+        group_channel(group_id),
+        {"type": "cug.event", "group_id": group_id, "seq": frame["seq"], "text": json.dumps(frame)},
+    )
+
+
+def notify_user_on_commit(*, user_id: int, message: dict) -> None:
+    """Deliver a control message to every socket of one user, on every process."""
+    send_on_commit(user_channel(user_id), message)

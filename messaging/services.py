@@ -1,0 +1,298 @@
+"""Everything that changes messages and receipts, whatever door it came in by."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.models import ClosedUserGroup, Membership, Role
+from groups.selectors import GroupNotFound
+
+from .events import allocate_seq, event_record
+from .models import Attachment, Message, Receipt
+from .realtime import notify_user_on_commit
+from .rendering import RENDER_VERSION, render_markdown
+
+POSTABLE_KINDS = {
+    Message.Kind.TEXT,
+    Message.Kind.ALERT,
+    Message.Kind.REQUEST,
+    Message.Kind.REPLY,
+    Message.Kind.NOTICE,
+}
+POSTING_ROLES = (Role.MEMBER, Role.COORDINATOR)
+
+
+def _parse_client_id(client_id) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(client_id))
+    except (TypeError, ValueError, AttributeError):
+        raise ValidationError(
+            {"client_id": _("client_id must be a UUID made by the client.")}
+        ) from None
+
+
+def _check_body(body) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationError({"body": _("Write something before sending.")})
+    if len(body) > settings.MESSAGE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": _("A message holds at most %(max)d characters.")
+                % {"max": settings.MESSAGE_MAX_LENGTH}
+            }
+        )
+    return body
+
+
+def message_data(message: Message, *, author=None, attachments=()) -> dict:
+    """The event payload of a message: what every member's client shows."""
+    author = author or message.author
+    profile = getattr(author, "profile", None) if author else None
+    administration = profile.administration if profile else None
+    return {
+        "seq": message.seq,
+        "kind": message.kind,
+        "author": author.username if author else None,
+        "author_name": (author.get_full_name() or author.username) if author else None,
+        "country": administration.country if administration else None,
+        "html": message.html,
+        "reply_to": message.reply_to.seq if message.reply_to_id else None,
+        "client_id": str(message.client_id),
+        "created_at": message.created_at.isoformat(),
+        "attachments": [
+            {
+                "token": attachment.token,
+                "name": attachment.original_name,
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+            }
+            for attachment in attachments
+        ],
+    }
+
+
+def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Membership]:
+    """Take the group's next seq (which locks its row), then re-check the author.
+
+    Checking after the lock means a removal or a closing that commits first is
+    always seen: no post can slip in after the author lost the right to post.
+    """
+    seq = allocate_seq(group_id=group.pk)
+    status = ClosedUserGroup.objects.values_list("status", flat=True).get(pk=group.pk)
+    membership = Membership.objects.filter(
+        group_id=group.pk, user_id=author.pk, removed_at__isnull=True
+    ).first()
+    if membership is None or not author.is_active:
+        raise GroupNotFound
+    if membership.role not in POSTING_ROLES:
+        raise PermissionDenied(_("Observers read the group; they do not post."))
+    if status == ClosedUserGroup.Status.READ_ONLY:
+        raise PermissionDenied(_("This group is read-only: the operation is closed."))
+    return seq, membership
+
+
+def message_post(
+    *,
+    author,
+    group: ClosedUserGroup,
+    body: str,
+    client_id,
+    kind: str = Message.Kind.TEXT,
+    reply_to_seq: int | None = None,
+    attachment_tokens: list[str] | tuple[str, ...] = (),
+) -> tuple[Message, bool]:
+    """Post a message; returns ``(message, created)``.
+
+    The same ``client_id`` twice from the same author stores one message: the
+    second call returns the first message with ``created=False``.
+    """
+    client_id = _parse_client_id(client_id)
+    existing = Message.objects.filter(author=author, client_id=client_id).first()
+    if existing is not None:
+        if existing.group_id != group.pk:
+            raise ValidationError(
+                {"client_id": _("This client_id was already used in another group.")}
+            )
+        return existing, False
+    if kind not in POSTABLE_KINDS:
+        raise ValidationError({"kind": _("Unknown message kind.")})
+    body = _check_body(body)
+    html = render_markdown(body)
+    with transaction.atomic():
+        seq, _membership = _lock_and_check_poster(group=group, author=author)
+        reply_to = None
+        if reply_to_seq is not None:
+            reply_to = Message.objects.filter(group=group, seq=reply_to_seq).first()
+            if reply_to is None:
+                raise ValidationError({"reply_to": _("There is no such message to reply to.")})
+        message = Message.objects.create(
+            group=group,
+            seq=seq,
+            author=author,
+            kind=kind,
+            reply_to=reply_to,
+            client_id=client_id,
+            body=body,
+            html=html,
+            render_version=RENDER_VERSION,
+        )
+        attachments = _claim_attachments(message=message, tokens=attachment_tokens, author=author)
+        event_record(
+            group=group,
+            seq=seq,
+            type="message.created",
+            data=message_data(message, author=author, attachments=attachments),
+        )
+        # The author has read their own message.
+        Membership.objects.filter(pk=_membership.pk, last_read_seq__lt=seq).update(
+            last_read_seq=seq
+        )
+    return message, True
+
+
+def _claim_attachments(*, message: Message, tokens, author) -> list[Attachment]:
+    tokens = list(dict.fromkeys(tokens or ()))
+    if not tokens:
+        return []
+    if len(tokens) > settings.ATTACHMENTS_PER_MESSAGE:
+        raise ValidationError(
+            {
+                "attachments": _("At most %(max)d attachments per message.")
+                % {"max": settings.ATTACHMENTS_PER_MESSAGE}
+            }
+        )
+    attachments = list(
+        Attachment.objects.select_for_update().filter(
+            token__in=tokens, uploaded_by=author, group=message.group, message__isnull=True
+        )
+    )
+    if len(attachments) != len(tokens):
+        raise ValidationError({"attachments": _("An attachment is unknown or already used.")})
+    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
+    return attachments
+
+
+def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
+    """Hide a message's content for everyone; the record is kept."""
+    with transaction.atomic():
+        event_seq = allocate_seq(group_id=group.pk)
+        if not Membership.objects.filter(
+            group=group, user=author, removed_at__isnull=True
+        ).exists():
+            raise GroupNotFound
+        message = Message.objects.filter(group=group, seq=seq).first()
+        if message is None:
+            raise ValidationError({"seq": _("There is no such message.")})
+        if message.author_id != author.pk:
+            raise PermissionDenied(_("Only the author may retract a message."))
+        if message.is_retracted:
+            # Nothing changes: roll back the seq taken above.
+            transaction.set_rollback(True)
+            return message
+        message.retracted_at = timezone.now()
+        message.save(update_fields=["retracted_at"])
+        event_record(
+            group=group, seq=event_seq, type="message.retracted", data={"message_seq": seq}
+        )
+    return message
+
+
+def _receipt_frame(*, group: ClosedUserGroup, seq: int, user, acknowledged: bool) -> dict:
+    return {
+        "type": "receipt",
+        "group": group.slug,
+        "seq": seq,
+        "user": user.username,
+        "read": True,
+        "acknowledged": acknowledged,
+    }
+
+
+def _notify_receipt(
+    *, group: ClosedUserGroup, message: Message, coordinators: set[int], frame: dict, reader
+) -> None:
+    """Receipts go live to the message's author and the group's coordinators."""
+    for watcher in (coordinators | {message.author_id}) - {reader.pk, None}:
+        notify_user_on_commit(
+            user_id=watcher,
+            message={"type": "receipt.update", "group_id": group.pk, "frame": frame},
+        )
+
+
+def _coordinator_ids(group: ClosedUserGroup) -> set[int]:
+    return set(
+        Membership.objects.filter(
+            group=group, role=Role.COORDINATOR, removed_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def receipt_mark_read(*, user, group: ClosedUserGroup, up_to_seq: int) -> int:
+    """Move the member's read cursor forward to ``up_to_seq``; returns the cursor."""
+    if not isinstance(up_to_seq, int) or isinstance(up_to_seq, bool) or up_to_seq < 0:
+        raise ValidationError({"seq": _("seq must be a whole number.")})
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(group=group, user=user, removed_at__isnull=True)
+            .first()
+        )
+        if membership is None:
+            raise GroupNotFound
+        last_seq = ClosedUserGroup.objects.values_list("last_seq", flat=True).get(pk=group.pk)
+        up_to_seq = min(up_to_seq, last_seq)
+        previous = membership.last_read_seq
+        if up_to_seq <= previous:
+            return previous
+        Membership.objects.filter(pk=membership.pk).update(last_read_seq=up_to_seq)
+        newly_read = list(
+            Message.objects.filter(group=group, seq__gt=previous, seq__lte=up_to_seq)
+            .exclude(author=user)
+            .only("id", "seq", "author_id")
+        )
+        coordinators = _coordinator_ids(group) if newly_read else set()
+        for message in newly_read:
+            frame = _receipt_frame(group=group, seq=message.seq, user=user, acknowledged=False)
+            _notify_receipt(
+                group=group, message=message, coordinators=coordinators, frame=frame, reader=user
+            )
+    return up_to_seq
+
+
+def receipt_acknowledge(*, user, group: ClosedUserGroup, seq: int) -> Receipt:
+    """Acknowledge an alert or a request (which also marks it read)."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(group=group, user=user, removed_at__isnull=True)
+            .first()
+        )
+        if membership is None:
+            raise GroupNotFound
+        message = Message.objects.filter(group=group, seq=seq).first()
+        if message is None:
+            raise ValidationError({"seq": _("There is no such message.")})
+        if not message.needs_acknowledgement:
+            raise ValidationError({"seq": _("Only alerts and requests are acknowledged.")})
+        receipt, _created = Receipt.objects.get_or_create(message=message, user=user)
+        if receipt.acknowledged_at is not None:
+            return receipt
+        now = timezone.now()
+        receipt.acknowledged_at = now
+        receipt.read_at = receipt.read_at or now
+        receipt.save(update_fields=["acknowledged_at", "read_at"])
+        if membership.last_read_seq < seq:
+            Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
+        frame = _receipt_frame(group=group, seq=seq, user=user, acknowledged=True)
+        _notify_receipt(
+            group=group,
+            message=message,
+            coordinators=_coordinator_ids(group),
+            frame=frame,
+            reader=user,
+        )
+    return receipt

@@ -1,0 +1,80 @@
+"""The vocabularies of the simplified seizure form, as data, translated.
+
+One module: forms, the spreadsheet template, validation, the dashboard and the
+CEN mapping all read from here.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CommodityCategory(models.TextChoices):
+    DRUGS = "drugs", _("Drugs")
+    PRECURSORS = "precursors", _("Precursors")
+    TOBACCO = "tobacco", _("Tobacco")
+    ALCOHOL = "alcohol", _("Alcohol")
+    MEDICINES = "medicines", _("Medicines")
+    IPR = "ipr", _("IPR / counterfeits")
+    CITES = "cites", _("CITES / wildlife")
+    ENVIRONMENT = "environment", _("Environment / waste")
+    CULTURAL_HERITAGE = "cultural_heritage", _("Cultural heritage")
+    WEAPONS = "weapons", _("Weapons / explosives")
+    CURRENCY = "currency", _("Currency / cash")
+    OTHER = "other", _("Other")
+
+
+class LocationType(models.TextChoices):
+    AIRPORT = "airport", _("Airport")
+    SEAPORT = "seaport", _("Seaport")
+    LAND_BORDER = "land_border", _("Land border")
+    RAIL = "rail", _("Rail")
+    POSTAL = "postal", _("Postal / express centre")
+    INLAND = "inland", _("Inland")
+
+
+class TransportMode(models.TextChoices):
+    AIR = "air", _("Air")
+    SEA = "sea", _("Sea")
+    ROAD = "road", _("Road")
+    RAIL = "rail", _("Rail")
+    POSTAL = "postal", _("Postal")
+    EXPRESS = "express", _("Express courier")
+    PEDESTRIAN = "pedestrian", _("Pedestrian")
+
+
+class DetectionMethod(models.TextChoices):
+    RISK_PROFILING = "risk_profiling", _("Risk profiling")
+    INTELLIGENCE = "intelligence", _("Intelligence")
+    ROUTINE_CONTROL = "routine_control", _("Routine control")
+    SCANNER = "scanner", _("X-ray / scanner")
+    DETECTOR_DOG = "detector_dog", _("Detector dog")
+    RANDOM_CHECK = "random_check", _("Random check")
+    OTHER = "other", _("Other")
+
+
+class Unit(models.TextChoices):
+    KG = "kg", _("kg")
+    G = "g", _("g")
+    LITRE = "l", _("litre")
+    PIECES = "pieces", _("pieces")
+    STICKS = "sticks", _("sticks")
+    PACKS = "packs", _("packs")
+    UNITS = "units", _("units")
+
+
+# Which units make sense for which category: a seizure of cigarettes is counted
+# in sticks or packs, a seizure of cocaine in kilograms, never in litres of cash.
+UNITS_BY_CATEGORY: dict[str, tuple[str, ...]] = {
+    CommodityCategory.DRUGS: (Unit.KG, Unit.G, Unit.LITRE, Unit.UNITS),
+    CommodityCategory.PRECURSORS: (Unit.KG, Unit.G, Unit.LITRE),
+    CommodityCategory.TOBACCO: (Unit.KG, Unit.G, Unit.STICKS, Unit.PACKS, Unit.PIECES),
+    CommodityCategory.ALCOHOL: (Unit.LITRE, Unit.UNITS, Unit.PIECES),
+    CommodityCategory.MEDICINES: (Unit.KG, Unit.G, Unit.PIECES, Unit.PACKS, Unit.UNITS),
+    CommodityCategory.IPR: (Unit.PIECES, Unit.UNITS, Unit.PACKS, Unit.KG),
+    CommodityCategory.CITES: (Unit.KG, Unit.G, Unit.PIECES, Unit.UNITS),
+    CommodityCategory.ENVIRONMENT: (Unit.KG, Unit.LITRE, Unit.UNITS, Unit.PIECES),
+    CommodityCategory.CULTURAL_HERITAGE: (Unit.PIECES, Unit.UNITS),
+    CommodityCategory.WEAPONS: (Unit.PIECES, Unit.UNITS, Unit.KG),
+    CommodityCategory.CURRENCY: (Unit.UNITS,),
+    CommodityCategory.OTHER: tuple(Unit.values),
+}

@@ -1,0 +1,57 @@
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from groups.models import Administration, Region, Role
+from groups.services import membership_add, profile_ensure
+from operations.services import operation_create
+from operations.vocabularies import CommodityCategory
+
+User = get_user_model()
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, *, country: str = "FR", **fields):
+        administration, _created = Administration.objects.get_or_create(
+            country=country, defaults={"name": f"Customs {country}", "region": Region.EUROPE}
+        )
+        user = User.objects.create_user(username=username, password=PASSWORD, **fields)
+        profile_ensure(user=user, administration=administration)
+        return user
+
+    return make
+
+
+class World:
+    """One operation with its group: a coordinator, two members, an observer, an outsider."""
+
+    def __init__(self, make_user):
+        self.ocu = make_user("ocu", country="BE")
+        self.officer_fr = make_user("officer.fr", country="FR")
+        self.officer_de = make_user("officer.de", country="DE")
+        self.observer = make_user("observer", country="ES")
+        self.outsider = make_user("outsider", country="MA")
+        self.staff = make_user("staff", country="BE", is_staff=True)
+        today = datetime.date.today()
+        self.operation = operation_create(
+            code="TEST-2026",
+            name="Test operation",
+            commodity_focus=CommodityCategory.DRUGS,
+            coordinating_administration=Administration.objects.get(country="BE"),
+            planned_start=today - datetime.timedelta(days=5),
+            planned_end=today + datetime.timedelta(days=20),
+            created_by=self.ocu,
+        )
+        self.group = self.operation.group
+        membership_add(group=self.group, user=self.officer_fr, role=Role.MEMBER, added_by=self.ocu)
+        membership_add(group=self.group, user=self.officer_de, role=Role.MEMBER, added_by=self.ocu)
+        membership_add(group=self.group, user=self.observer, role=Role.OBSERVER, added_by=self.ocu)
+        self.group.refresh_from_db()
+
+
+@pytest.fixture
+def world(make_user):
+    return World(make_user)
