@@ -54,4 +54,6 @@ CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 for _alias, _database in DATABASES.items():
     _database["CONN_MAX_AGE"] = 0
-    _database["TEST"] = {"NAME": f"test_cencomm_{_alias}"}
+    # A suffix lets several test runs share one PostgreSQL server side by side.
+    _suffix = os.environ.get("CENCOMM_TEST_DB_SUFFIX", "")
+    _database["TEST"] = {"NAME": f"test_cencomm_{_alias}{_suffix}"}
