@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", group_views.language_set, name="language_set"),
     path("groups/", include("groups.urls")),
+    path("groups/<slug:slug>/", include("messaging.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 
 from .events import allocate_seq, event_record
-from .models import Attachment, Message, Receipt
+from .models import Attachment, GroupEvent, Message, Receipt
 from .realtime import notify_user_on_commit
 from .rendering import RENDER_VERSION, render_markdown
 
@@ -195,6 +195,10 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
             return message
         message.retracted_at = timezone.now()
         message.save(update_fields=["retracted_at"])
+        # Catch-up replays the stream: the original event must not carry the content.
+        created = GroupEvent.objects.select_for_update().get(group=group, seq=seq)
+        created.data = {**created.data, "html": "", "attachments": [], "retracted": True}
+        created.save(update_fields=["data"])
         event_record(
             group=group, seq=event_seq, type="message.retracted", data={"message_seq": seq}
         )

@@ -1,0 +1,12 @@
+"""Message pages and endpoints inside a group: /groups/<slug>/..."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "messaging"
+urlpatterns = [
+    path("messages/", views.message_history, name="history"),
+    path("messages/post/", views.message_post_form, name="post"),
+    path("messages/<int:seq>/receipts/", views.message_receipts, name="receipts"),
+]
