@@ -175,7 +175,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
@@ -231,3 +232,7 @@ WEBSOCKET_RATE_PER_SECOND = float(os.environ.get("WEBSOCKET_RATE_PER_SECOND", "1
 SYNC_PAGE_SIZE = int(os.environ.get("SYNC_PAGE_SIZE", "1000"))
 # How often a session-authenticated socket re-checks that its session is still valid.
 WEBSOCKET_SESSION_CHECK_SECONDS = float(os.environ.get("WEBSOCKET_SESSION_CHECK_SECONDS", "30"))
+
+# A seizure may be dated this many days before the operation's planned start or
+# after its planned end (officers report late; operations start early at some posts).
+SEIZURE_DATE_TOLERANCE_DAYS = int(os.environ.get("SEIZURE_DATE_TOLERANCE_DAYS", "7"))

@@ -2,14 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cencomm import views as platform_views
 from groups import views as group_views
 
 urlpatterns = [
     path("", group_views.home, name="home"),
+    path("sw.js", platform_views.service_worker, name="service_worker"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", group_views.language_set, name="language_set"),
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/", include("messaging.urls")),
+    path("operations/", include("operations.urls")),
     path("admin/", admin.site.urls),
 ]

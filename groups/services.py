@@ -66,6 +66,8 @@ def profile_ensure(
         changed.append("language")
     if changed:
         profile.save(update_fields=changed)
+    # Keep the user's cached profile (set when it was created) in step.
+    user.profile = profile
     return profile
 
 

@@ -300,3 +300,9 @@ def receipt_acknowledge(*, user, group: ClosedUserGroup, seq: int) -> Receipt:
             reader=user,
         )
     return receipt
+
+
+def check_poster(*, group: ClosedUserGroup, author) -> int:
+    """For services that post into a group (seizure alerts): lock, re-check, return the seq."""
+    seq, _membership = _lock_and_check_poster(group=group, author=author)
+    return seq

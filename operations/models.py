@@ -1,9 +1,18 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from groups.models import Administration, ClosedUserGroup
 
-from .vocabularies import CommodityCategory
+from .vocabularies import (
+    CommodityCategory,
+    Concealment,
+    DetectionMethod,
+    Direction,
+    LocationType,
+    TransportMode,
+    Unit,
+)
 
 
 class Operation(models.Model):
@@ -49,3 +58,111 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+class Seizure(models.Model):
+    """A seizure reported on the simplified seizure form during an operation."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        VALIDATED = "validated", _("Validated")
+        REJECTED = "rejected", _("Rejected")
+
+    operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="seizures")
+    # Made by the client (browser, offline queue, spreadsheet row, partner system):
+    # the same uuid twice stores one seizure.
+    client_uuid = models.UUIDField(unique=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_seizures"
+    )
+    reporting_administration = models.ForeignKey(
+        Administration, on_delete=models.PROTECT, related_name="seizures"
+    )
+    reporting_country = models.CharField(_("reporting country"), max_length=2)
+    seizure_date = models.DateField(_("date of seizure"))
+    place = models.CharField(_("place"), max_length=200)
+    location_type = models.CharField(
+        _("type of location"), max_length=32, choices=LocationType.choices
+    )
+    transport_mode = models.CharField(
+        _("means of transport"), max_length=32, choices=TransportMode.choices
+    )
+    detection_method = models.CharField(
+        _("detection method"), max_length=32, choices=DetectionMethod.choices
+    )
+    commodity_category = models.CharField(
+        _("commodity category"), max_length=32, choices=CommodityCategory.choices
+    )
+    commodity_description = models.CharField(_("commodity description"), max_length=300)
+    hs_code = models.CharField(_("HS code"), max_length=10, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=16, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
+    estimated_value = models.DecimalField(
+        _("estimated value"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices)
+    departure_country = models.CharField(_("country of departure"), max_length=2, blank=True)
+    destination_country = models.CharField(_("country of destination"), max_length=2, blank=True)
+    transit_countries = models.JSONField(_("transit countries"), default=list, blank=True)
+    concealment = models.CharField(
+        _("concealment"), max_length=32, choices=Concealment.choices, blank=True
+    )
+    concealment_details = models.CharField(_("concealment details"), max_length=500, blank=True)
+    offenders_count = models.PositiveIntegerField(_("number of offenders"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    message = models.OneToOneField(
+        "messaging.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="seizure"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("seizure")
+        verbose_name_plural = _("seizures")
+        ordering = ["-seizure_date", "-created_at"]
+        indexes = [
+            models.Index(fields=["operation", "status"], name="seizure_operation_status"),
+            models.Index(fields=["operation", "seizure_date"], name="seizure_operation_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="seizure_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["submitted", "validated", "rejected"]),
+                name="seizure_status_is_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id}/{self.client_uuid}"
+
+    def as_card(self) -> dict:
+        """What the live alert card shows: enough to act on at the next border."""
+        return {
+            "uuid": str(self.client_uuid),
+            "status": self.status,
+            "seizure_date": self.seizure_date.isoformat(),
+            "reporting_country": self.reporting_country,
+            "commodity_category": self.commodity_category,
+            "commodity_description": self.commodity_description,
+            "quantity": format(self.quantity.normalize(), "f"),
+            "unit": self.unit,
+            "place": self.place,
+            "location_type": self.location_type,
+            "transport_mode": self.transport_mode,
+            "detection_method": self.detection_method,
+            "direction": self.direction,
+            "departure_country": self.departure_country,
+            "destination_country": self.destination_country,
+            "transit_countries": self.transit_countries,
+            "rejection_reason": self.rejection_reason,
+        }

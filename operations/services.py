@@ -1,14 +1,29 @@
+"""Operations: their lifecycle, and the seizures reported during them."""
+
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import Administration
-from groups.services import group_create
+from groups.models import Administration, ClosedUserGroup, Membership, Role
+from groups.services import group_create, group_set_status
+from messaging.events import allocate_seq, event_record
+from messaging.models import Message
+from messaging.rendering import RENDER_VERSION, render_markdown
+from messaging.services import check_poster, message_data
 
-from .models import Operation
-from .vocabularies import CommodityCategory
+from .models import Operation, Seizure
+from .seizure_rules import clean_seizure_input, parse_client_uuid
+from .vocabularies import CommodityCategory, Unit
+
+# Who may move an operation from one status to the next; `transferred` is set only
+# by a reconciled CEN transfer, never by hand.
+TRANSITIONS = {
+    (Operation.Status.PLANNED, Operation.Status.ACTIVE),
+    (Operation.Status.ACTIVE, Operation.Status.CLOSED),
+}
 
 
 @transaction.atomic
@@ -25,8 +40,12 @@ def operation_create(
     """Create an operation and its closed user group, the creator as coordinator."""
     code = code.strip().upper()
     errors = {}
-    if Operation.objects.filter(code=code).exists():
+    if not code:
+        errors["code"] = _("Give the operation a code, such as THUNDER-2026.")
+    elif Operation.objects.filter(code=code).exists():
         errors["code"] = _("An operation with this code already exists.")
+    if not name.strip():
+        errors["name"] = _("Give the operation a name.")
     if commodity_focus not in CommodityCategory.values:
         errors["commodity_focus"] = _("Unknown commodity category.")
     if planned_end < planned_start:
@@ -36,10 +55,231 @@ def operation_create(
     group = group_create(name=f"{code} — {name}", slug=code.lower(), created_by=created_by)
     return Operation.objects.create(
         code=code,
-        name=name,
+        name=name.strip(),
         commodity_focus=commodity_focus,
         coordinating_administration=coordinating_administration,
         planned_start=planned_start,
         planned_end=planned_end,
         group=group,
     )
+
+
+def _check_coordinator(*, operation: Operation, actor) -> None:
+    if actor.is_staff:
+        return
+    if not Membership.objects.filter(
+        group_id=operation.group_id, user=actor, role=Role.COORDINATOR, removed_at__isnull=True
+    ).exists():
+        raise PermissionDenied(_("Only the operation's coordinators may do this."))
+
+
+@transaction.atomic
+def operation_set_status(*, operation: Operation, status: str, actor) -> Operation:
+    """Move the operation along planned → active → closed; closing makes its group read-only."""
+    operation = Operation.objects.select_for_update().get(pk=operation.pk)
+    _check_coordinator(operation=operation, actor=actor)
+    if status not in Operation.Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    if (operation.status, status) not in TRANSITIONS:
+        raise ValidationError(
+            {
+                "status": _("An operation that is %(current)s cannot become %(new)s.")
+                % {
+                    "current": Operation.Status(operation.status).label.lower(),
+                    "new": Operation.Status(status).label.lower(),
+                }
+            }
+        )
+    return _apply_status(operation=operation, status=status)
+
+
+def _apply_status(*, operation: Operation, status: str) -> Operation:
+    operation.status = status
+    operation.save(update_fields=["status"])
+    group = operation.group
+    if status in (Operation.Status.CLOSED, Operation.Status.TRANSFERRED):
+        group_set_status(group=group, status=ClosedUserGroup.Status.READ_ONLY)
+    seq = allocate_seq(group_id=group.pk)
+    event_record(group=group, seq=seq, type="operation.status", data={"status": status})
+    return operation
+
+
+@transaction.atomic
+def operation_mark_transferred(*, operation: Operation) -> Operation:
+    """Called by a reconciled CEN transfer only."""
+    operation = Operation.objects.select_for_update().get(pk=operation.pk)
+    if operation.status == Operation.Status.TRANSFERRED:
+        return operation
+    if operation.status != Operation.Status.CLOSED:
+        raise ValidationError({"status": _("Only a closed operation is transferred.")})
+    return _apply_status(operation=operation, status=Operation.Status.TRANSFERRED)
+
+
+# ---- seizures -----------------------------------------------------------------
+
+
+def _summary(cleaned: dict) -> str:
+    """The seizure message's text, for anyone who reads the group without the card."""
+    return _("Seizure: %(quantity)s %(unit)s of %(category)s — %(description)s, at %(place)s.") % {
+        "quantity": format(cleaned["quantity"].normalize(), "f"),
+        "unit": Unit(cleaned["unit"]).label,
+        "category": CommodityCategory(cleaned["commodity_category"]).label,
+        "description": cleaned["commodity_description"],
+        "place": cleaned["place"],
+    }
+
+
+def seizure_report(
+    *, reporter, operation: Operation, data: dict, client_uuid
+) -> tuple[Seizure, bool]:
+    """Store a seizure and its alert message in one transaction; ``(seizure, created)``.
+
+    The same ``client_uuid`` twice stores one seizure (the offline queue and the
+    spreadsheet import resend safely).
+    """
+    client_uuid = parse_client_uuid(client_uuid)
+    existing = Seizure.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        if existing.reported_by_id != reporter.pk or existing.operation_id != operation.pk:
+            raise ValidationError({"client_uuid": _("This client_uuid was already used.")})
+        return existing, False
+    cleaned = clean_seizure_input(data, operation=operation)
+    administration = getattr(getattr(reporter, "profile", None), "administration", None)
+    if administration is None:
+        raise ValidationError(
+            {"__all__": _("Your account has no administration: ask a coordinator to set it.")}
+        )
+    with transaction.atomic():
+        group = operation.group
+        seq = check_poster(group=group, author=reporter)
+        _check_accepts_seizures(operation)
+        body = _summary(cleaned)
+        message = Message.objects.create(
+            group=group,
+            seq=seq,
+            author=reporter,
+            kind=Message.Kind.SEIZURE,
+            client_id=client_uuid,
+            body=body,
+            html=render_markdown(body),
+            render_version=RENDER_VERSION,
+        )
+        seizure = Seizure.objects.create(
+            operation=operation,
+            client_uuid=client_uuid,
+            reported_by=reporter,
+            reporting_administration=administration,
+            message=message,
+            **cleaned,
+        )
+        event_record(
+            group=group,
+            seq=seq,
+            type="seizure.reported",
+            data={**message_data(message, author=reporter), "seizure": seizure.as_card()},
+        )
+    return seizure, True
+
+
+def _check_accepts_seizures(operation: Operation) -> None:
+    status = Operation.objects.values_list("status", flat=True).get(pk=operation.pk)
+    if status != Operation.Status.ACTIVE:
+        raise PermissionDenied(
+            _("This operation is %(status)s: seizures are reported while it is active.")
+            % {"status": Operation.Status(status).label.lower()}
+        )
+
+
+def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizure:
+    with transaction.atomic():
+        operation = seizure.operation
+        group = operation.group
+        seq = allocate_seq(group_id=group.pk)
+        _check_coordinator(operation=operation, actor=actor)
+        seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
+        if operation.status not in (Operation.Status.ACTIVE, Operation.Status.CLOSED):
+            raise ValidationError(
+                {"status": _("Seizures are reviewed while the operation is active or closed.")}
+            )
+        if seizure.status != Seizure.Status.SUBMITTED:
+            raise ValidationError(
+                {
+                    "status": _(
+                        "Only a submitted seizure can be validated or rejected; this one is %(status)s."
+                    )
+                    % {"status": Seizure.Status(seizure.status).label.lower()}
+                }
+            )
+        seizure.status = status
+        seizure.rejection_reason = reason
+        seizure.reviewed_by = actor
+        seizure.reviewed_at = timezone.now()
+        seizure.save(
+            update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"]
+        )
+        event_record(
+            group=group,
+            seq=seq,
+            type=f"seizure.{status}",
+            data={
+                "uuid": str(seizure.client_uuid),
+                "message_seq": seizure.message.seq if seizure.message_id else None,
+                "status": status,
+                "reason": reason,
+                "by": actor.username,
+                "reporter": seizure.reported_by.username,
+                "seizure": seizure.as_card(),
+            },
+        )
+    return seizure
+
+
+def seizure_validate(*, seizure: Seizure, actor) -> Seizure:
+    return _review(seizure=seizure, actor=actor, status=Seizure.Status.VALIDATED)
+
+
+def seizure_reject(*, seizure: Seizure, actor, reason: str) -> Seizure:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Say why the seizure is rejected, so it can be corrected.")}
+        )
+    if len(reason) > 500:
+        raise ValidationError({"reason": _("At most %(limit)d characters.") % {"limit": 500}})
+    return _review(seizure=seizure, actor=actor, status=Seizure.Status.REJECTED, reason=reason)
+
+
+def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
+    """The reporter corrects a rejected seizure; it goes back to `submitted`."""
+    if seizure.reported_by_id != reporter.pk:
+        raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
+    operation = seizure.operation
+    cleaned = clean_seizure_input(data, operation=operation)
+    with transaction.atomic():
+        group = operation.group
+        seq = check_poster(group=group, author=reporter)
+        _check_accepts_seizures(operation)
+        seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
+        if seizure.status != Seizure.Status.REJECTED:
+            raise ValidationError({"status": _("Only a rejected seizure is corrected.")})
+        for field, value in cleaned.items():
+            setattr(seizure, field, value)
+        seizure.status = Seizure.Status.SUBMITTED
+        seizure.rejection_reason = ""
+        seizure.reviewed_by = None
+        seizure.reviewed_at = None
+        seizure.save()
+        event_record(
+            group=group,
+            seq=seq,
+            type="seizure.corrected",
+            data={
+                "uuid": str(seizure.client_uuid),
+                "message_seq": seizure.message.seq if seizure.message_id else None,
+                "status": seizure.status,
+                "by": reporter.username,
+                "reporter": reporter.username,
+                "seizure": seizure.as_card(),
+            },
+        )
+    return seizure

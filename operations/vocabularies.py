@@ -78,3 +78,45 @@ UNITS_BY_CATEGORY: dict[str, tuple[str, ...]] = {
     CommodityCategory.CURRENCY: (Unit.UNITS,),
     CommodityCategory.OTHER: tuple(Unit.values),
 }
+
+
+class Direction(models.TextChoices):
+    IMPORT = "import", _("Import")
+    EXPORT = "export", _("Export")
+    TRANSIT = "transit", _("Transit")
+    TRANSHIPMENT = "transhipment", _("Transhipment")
+    DOMESTIC = "domestic", _("Domestic")
+
+
+class Concealment(models.TextChoices):
+    NOT_CONCEALED = "not_concealed", _("Not concealed")
+    LUGGAGE = "luggage", _("In luggage")
+    ON_BODY = "on_body", _("On the body")
+    IN_BODY = "in_body", _("In the body")
+    FALSE_COMPARTMENT = "false_compartment", _("False bottom or compartment")
+    MIXED_WITH_CARGO = "mixed_with_cargo", _("Mixed with legitimate cargo")
+    MISDECLARED = "misdeclared", _("Misdeclared goods")
+    VEHICLE = "vehicle", _("In the vehicle structure")
+    CONTAINER = "container", _("In the container structure")
+    POSTAL_ITEM = "postal_item", _("In a postal item")
+    INSIDE_OTHER_GOODS = "inside_other_goods", _("Inside other goods")
+    OTHER = "other", _("Other")
+
+
+VOCABULARIES = {
+    "commodity_category": CommodityCategory,
+    "location_type": LocationType,
+    "transport_mode": TransportMode,
+    "detection_method": DetectionMethod,
+    "unit": Unit,
+    "direction": Direction,
+    "concealment": Concealment,
+}
+
+
+def vocabulary_labels() -> dict[str, dict[str, str]]:
+    """Every vocabulary's labels in the current language, for the browser."""
+    return {
+        name: {value: str(label) for value, label in vocabulary.choices}
+        for name, vocabulary in VOCABULARIES.items()
+    }

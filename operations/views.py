@@ -1,0 +1,374 @@
+import json
+import uuid as uuid_module
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from messaging.client_strings import client_strings, offline_strings
+
+from . import services
+from .countries import country_name
+from .forms import OperationForm, RejectForm, SeizureForm
+from .models import Operation, Seizure
+from .selectors import (
+    access_operation,
+    dashboard_totals,
+    may_create_operations,
+    operations_of_user,
+    seizure_for,
+    seizure_list,
+    seizure_status_counts,
+)
+from .vocabularies import VOCABULARIES, vocabulary_labels
+
+MAX_JSON_BYTES = 64 * 1024
+
+
+def _errors(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            field: [m for e in errors for m in e.messages]
+            for field, errors in error.error_dict.items()
+        }
+    return {"__all__": list(error.messages)}
+
+
+def _json_error(
+    detail: str, *, status: int = 400, code: str = "invalid", fields=None
+) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "detail": detail, "fields": fields or {}}}, status=status
+    )
+
+
+def _reporting_country(user) -> str:
+    administration = getattr(getattr(user, "profile", None), "administration", None)
+    return administration.country if administration else ""
+
+
+@login_required
+def operation_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "operations/list.html",
+        {
+            "operations": operations_of_user(user=request.user),
+            "may_create": may_create_operations(user=request.user),
+        },
+    )
+
+
+@login_required
+def operation_create(request: HttpRequest) -> HttpResponse:
+    if not may_create_operations(user=request.user):
+        raise PermissionDenied(_("Only staff and coordinators create operations."))
+    form = OperationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            operation = services.operation_create(created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, texts in _errors(error).items():
+                form.add_error(field if field in form.fields else None, texts)
+        else:
+            messages.success(
+                request, _("Operation %(code)s was created.") % {"code": operation.code}
+            )
+            return redirect("operations:detail", code=operation.code)
+    return render(
+        request, "operations/create.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    access = access_operation(request.user, code)
+    operation = access.operation
+    transitions = [
+        (status, Operation.Status(status).label)
+        for (current, status) in services.TRANSITIONS
+        if current == operation.status
+    ]
+    return render(
+        request,
+        "operations/detail.html",
+        {
+            "access": access,
+            "operation": operation,
+            "group": operation.group,
+            "counts": seizure_status_counts(operation=operation),
+            "transitions": transitions if access.is_coordinator else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def operation_status(request: HttpRequest, code: str) -> HttpResponse:
+    access = access_operation(request.user, code)
+    try:
+        services.operation_set_status(
+            operation=access.operation, status=request.POST.get("status", ""), actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The operation's status was changed."))
+    return redirect("operations:detail", code=access.operation.code)
+
+
+@login_required
+def seizures(request: HttpRequest, code: str) -> HttpResponse:
+    access = access_operation(request.user, code)
+    filters = {
+        key: request.GET.get(key, "")
+        for key in ("status", "commodity_category", "reporting_country")
+    }
+    return render(
+        request,
+        "operations/seizures.html",
+        {
+            "access": access,
+            "operation": access.operation,
+            "group": access.operation.group,
+            "seizures": seizure_list(operation=access.operation, filters=filters)[:500],
+            "filters": filters,
+            "statuses": Seizure.Status.choices,
+            "categories": VOCABULARIES["commodity_category"].choices,
+        },
+    )
+
+
+@login_required
+def seizure_new(request: HttpRequest, code: str) -> HttpResponse:
+    """The simplified seizure form. It works offline: see static/js/seizure_form.js."""
+    access = access_operation(request.user, code)
+    operation = access.operation
+    form = SeizureForm(request.POST or None, reporting_country=_reporting_country(request.user))
+    status = 200
+    if request.method == "POST":
+        data = {name: request.POST.get(name, "") for name in form.fields}
+        data["transit_countries"] = request.POST.getlist("transit_countries")
+        try:
+            seizure, _created = services.seizure_report(
+                reporter=request.user,
+                operation=operation,
+                data=data,
+                client_uuid=request.POST.get("client_uuid", ""),
+            )
+        except ValidationError as error:
+            for field, texts in _errors(error).items():
+                form.add_error(field if field in form.fields else None, texts)
+            status = 400
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            status = 403
+        else:
+            messages.success(request, _("The seizure was reported."))
+            return redirect("operations:seizure", code=operation.code, uuid=seizure.client_uuid)
+    return render(
+        request,
+        "operations/seizure_form.html",
+        {
+            "access": access,
+            "operation": operation,
+            "group": operation.group,
+            "form": form,
+            "form_config": {
+                "operation": operation.code,
+                "submitUrl": reverse("operations:seizure_submit", kwargs={"code": operation.code}),
+                "seizureUrl": reverse(
+                    "operations:seizure", kwargs={"code": operation.code, "uuid": "UUID"}
+                ),
+                "user": request.user.username,
+            },
+            "offline_strings": offline_strings(),
+            "client_uuid": uuid_module.uuid4(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def seizure_submit(request: HttpRequest, code: str) -> JsonResponse:
+    """The seizure form's JSON door, used online and by the offline queue."""
+    access = access_operation(request.user, code)
+    if len(request.body) > MAX_JSON_BYTES:
+        return _json_error(_("The submission is too large."))
+    try:
+        payload = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return _json_error(_("The submission is not valid JSON."))
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        return _json_error(_('Send {"client_uuid": …, "data": {…}}.'))
+    try:
+        seizure, created = services.seizure_report(
+            reporter=request.user,
+            operation=access.operation,
+            data=payload["data"],
+            client_uuid=payload.get("client_uuid"),
+        )
+    except ValidationError as error:
+        fields = _errors(error)
+        return _json_error(_("Some fields need correcting."), fields=fields)
+    except PermissionDenied as error:
+        return _json_error(str(error), status=403, code="forbidden")
+    return JsonResponse(
+        {
+            "status": "created" if created else "duplicate",
+            "uuid": str(seizure.client_uuid),
+            "url": reverse(
+                "operations:seizure",
+                kwargs={"code": access.operation.code, "uuid": seizure.client_uuid},
+            ),
+        },
+        status=201 if created else 200,
+    )
+
+
+@login_required
+def seizure_detail(request: HttpRequest, code: str, uuid) -> HttpResponse:
+    access = access_operation(request.user, code)
+    seizure = seizure_for(operation=access.operation, uuid=uuid)
+    return render(
+        request,
+        "operations/seizure_detail.html",
+        {
+            "access": access,
+            "operation": access.operation,
+            "group": access.operation.group,
+            "seizure": seizure,
+            "reject_form": RejectForm(),
+            "transit_names": [country_name(code) for code in seizure.transit_countries],
+            "can_review": access.is_coordinator and seizure.status == Seizure.Status.SUBMITTED,
+            "can_correct": seizure.reported_by_id == request.user.pk
+            and seizure.status == Seizure.Status.REJECTED
+            and access.can_report,
+        },
+    )
+
+
+def _review(request: HttpRequest, code: str, uuid, action) -> HttpResponse:
+    access = access_operation(request.user, code)
+    seizure = seizure_for(operation=access.operation, uuid=uuid)
+    try:
+        action(seizure)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The seizure is now %(status)s.")
+            % {"status": Seizure.objects.get(pk=seizure.pk).get_status_display().lower()},
+        )
+    return redirect("operations:seizure", code=access.operation.code, uuid=seizure.client_uuid)
+
+
+@login_required
+@require_POST
+def seizure_validate(request: HttpRequest, code: str, uuid) -> HttpResponse:
+    return _review(
+        request, code, uuid, lambda s: services.seizure_validate(seizure=s, actor=request.user)
+    )
+
+
+@login_required
+@require_POST
+def seizure_reject(request: HttpRequest, code: str, uuid) -> HttpResponse:
+    return _review(
+        request,
+        code,
+        uuid,
+        lambda s: services.seizure_reject(
+            seizure=s, actor=request.user, reason=request.POST.get("reason", "")
+        ),
+    )
+
+
+@login_required
+def seizure_correct(request: HttpRequest, code: str, uuid) -> HttpResponse:
+    access = access_operation(request.user, code)
+    seizure = seizure_for(operation=access.operation, uuid=uuid)
+    if seizure.reported_by_id != request.user.pk:
+        raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
+    initial = {name: getattr(seizure, name) for name in SeizureForm.base_fields}
+    form = SeizureForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        data = {name: request.POST.get(name, "") for name in form.fields}
+        data["transit_countries"] = request.POST.getlist("transit_countries")
+        try:
+            services.seizure_correct(seizure=seizure, reporter=request.user, data=data)
+        except ValidationError as error:
+            for field, texts in _errors(error).items():
+                form.add_error(field if field in form.fields else None, texts)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The corrected seizure was submitted again."))
+            return redirect(
+                "operations:seizure", code=access.operation.code, uuid=seizure.client_uuid
+            )
+    return render(
+        request,
+        "operations/seizure_correct.html",
+        {
+            "access": access,
+            "operation": access.operation,
+            "group": access.operation.group,
+            "seizure": seizure,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    access = access_operation(request.user, code)
+    operation = access.operation
+    return render(
+        request,
+        "operations/dashboard.html",
+        {
+            "access": access,
+            "operation": operation,
+            "group": operation.group,
+            "dashboard_config": {
+                "operation": operation.code,
+                "group": operation.group.slug,
+                "dataUrl": reverse("operations:dashboard_data", kwargs={"code": operation.code}),
+                "seizureUrl": reverse(
+                    "operations:seizure", kwargs={"code": operation.code, "uuid": "UUID"}
+                ),
+                "cursor": operation.group.last_seq,
+                "labels": vocabulary_labels(),
+            },
+            "client_strings": client_strings(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def dashboard_data(request: HttpRequest, code: str) -> JsonResponse:
+    access = access_operation(request.user, code)
+    totals = dashboard_totals(operation=access.operation)
+    latest = [
+        {**seizure.as_card(), "reported_by": seizure.reported_by.username}
+        for seizure in seizure_list(operation=access.operation).exclude(
+            status=Seizure.Status.REJECTED
+        )[:10]
+    ]
+    return JsonResponse(
+        {
+            **totals,
+            "latest": latest,
+            "countries": {row["key"]: country_name(row["key"]) for row in totals["by_country"]},
+        }
+    )

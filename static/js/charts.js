@@ -1,0 +1,88 @@
+/* Small SVG charts: horizontal bars for categories, columns for days.
+ * Each bar shows validated and awaiting-validation seizures stacked, with its number
+ * written next to it, so the chart reads at a glance and in a screen reader (a table
+ * with the same numbers sits behind every chart).
+ */
+"use strict";
+
+(function () {
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function node(name, attributes, text) {
+    const element = document.createElementNS(SVG, name);
+    Object.entries(attributes || {}).forEach(([key, value]) => element.setAttribute(key, value));
+    if (text !== undefined) element.textContent = text;
+    return element;
+  }
+
+  function table(rows, caption, labelFor, strings) {
+    const element = document.createElement("table");
+    element.className = "visually-hidden chart-table";
+    const cap = document.createElement("caption");
+    cap.textContent = caption;
+    element.append(cap);
+    rows.forEach((row) => {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = labelFor(row.key);
+      const td = document.createElement("td");
+      td.textContent = `${row.total} (${strings.validated}: ${row.validated})`;
+      tr.append(th, td);
+      element.append(tr);
+    });
+    return element;
+  }
+
+  function bars(container, rows, { labelFor, caption, strings }) {
+    container.replaceChildren();
+    if (!rows.length) {
+      container.append(Object.assign(document.createElement("p"), { className: "muted", textContent: strings.empty }));
+      return;
+    }
+    const rowHeight = 28;
+    const labelWidth = 150;
+    const width = 460;
+    const barWidth = width - labelWidth - 50;
+    const max = Math.max(...rows.map((row) => row.total));
+    const svg = node("svg", { viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`, role: "img", "aria-hidden": "true", class: "chart-svg" });
+    rows.forEach((row, index) => {
+      const y = index * rowHeight + 2;
+      const validated = (row.validated / max) * barWidth;
+      const total = (row.total / max) * barWidth;
+      svg.append(node("text", { x: labelWidth - 8, y: y + 18, "text-anchor": "end", class: "chart-label" }, labelFor(row.key)));
+      svg.append(node("rect", { x: labelWidth, y: y + 4, width: Math.max(total, 1), height: rowHeight - 10, rx: 3, class: "bar-submitted" }));
+      svg.append(node("rect", { x: labelWidth, y: y + 4, width: validated, height: rowHeight - 10, rx: 3, class: "bar-validated" }));
+      svg.append(node("text", { x: labelWidth + total + 6, y: y + 18, class: "chart-value", "data-key": row.key }, String(row.total)));
+    });
+    container.append(svg, table(rows, caption, labelFor, strings));
+  }
+
+  function columns(container, rows, { labelFor, caption, strings }) {
+    container.replaceChildren();
+    if (!rows.length) {
+      container.append(Object.assign(document.createElement("p"), { className: "muted", textContent: strings.empty }));
+      return;
+    }
+    const height = 180;
+    const width = Math.max(460, rows.length * 34 + 40);
+    const plot = height - 40;
+    const max = Math.max(...rows.map((row) => row.total));
+    const step = (width - 20) / rows.length;
+    const svg = node("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-hidden": "true", class: "chart-svg" });
+    svg.append(node("line", { x1: 10, x2: width - 10, y1: plot + 10, y2: plot + 10, class: "chart-axis" }));
+    rows.forEach((row, index) => {
+      const x = 10 + index * step + step * 0.15;
+      const w = step * 0.7;
+      const total = (row.total / max) * (plot - 16);
+      const validated = (row.validated / max) * (plot - 16);
+      svg.append(node("rect", { x, y: plot + 10 - total, width: w, height: Math.max(total, 1), rx: 2, class: "bar-submitted" }));
+      svg.append(node("rect", { x, y: plot + 10 - validated, width: w, height: validated, rx: 2, class: "bar-validated" }));
+      svg.append(node("text", { x: x + w / 2, y: plot + 4 - total, "text-anchor": "middle", class: "chart-value", "data-key": row.key }, String(row.total)));
+      svg.append(node("text", { x: x + w / 2, y: height - 8, "text-anchor": "middle", class: "chart-label chart-label-small" }, labelFor(row.key)));
+    });
+    container.append(svg, table(rows, caption, labelFor, strings));
+  }
+
+  window.CencommCharts = { bars, columns };
+})();

@@ -1,0 +1,98 @@
+/* The live dashboard: numbers from the server, refreshed whenever a seizure event arrives. */
+"use strict";
+
+(function () {
+  const { CencommSocket, jsonScript } = window.Cencomm;
+  const { bars, columns } = window.CencommCharts;
+  const config = jsonScript("dashboard-config");
+  const T = jsonScript("client-strings");
+  const lang = document.documentElement.lang || "en";
+  const strings = { empty: T.noSeizures, validated: T.validated };
+  let countries = {};
+  let refreshTimer = null;
+  let refreshing = false;
+  let again = false;
+
+  function labelFor(vocabulary) {
+    if (vocabulary === "countries") return (key) => countries[key] || key;
+    if (!vocabulary) {
+      return (key) => new Date(`${key}T00:00:00`).toLocaleDateString(lang, { day: "numeric", month: "short" });
+    }
+    return (key) => (config.labels[vocabulary] || {})[key] || key;
+  }
+
+  function renderLatest(latest) {
+    const list = document.getElementById("latest");
+    list.replaceChildren();
+    latest.forEach((seizure) => {
+      const item = document.createElement("li");
+      item.className = `latest-item status-${seizure.status}`;
+      const link = document.createElement("a");
+      link.href = config.seizureUrl.replace("UUID", seizure.uuid);
+      const category = config.labels.commodity_category[seizure.commodity_category] || seizure.commodity_category;
+      const unit = config.labels.unit[seizure.unit] || seizure.unit;
+      link.textContent = `${category}: ${Number(seizure.quantity).toLocaleString(lang)} ${unit} — ${seizure.commodity_description}`;
+      const meta = document.createElement("span");
+      meta.className = "muted";
+      const route = [seizure.departure_country, ...(seizure.transit_countries || []), seizure.destination_country].filter(Boolean).join(" → ");
+      meta.textContent = ` ${seizure.reporting_country} · ${seizure.place}${route ? ` · ${route}` : ""} · ${T[`seizure_${seizure.status}`] || seizure.status}`;
+      item.append(link, meta);
+      list.append(item);
+    });
+  }
+
+  async function refresh() {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      const response = await fetch(config.dataUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const data = await response.json();
+      countries = data.countries;
+      const total = data.status.submitted + data.status.validated;
+      document.getElementById("stat-total").textContent = total.toLocaleString(lang);
+      document.getElementById("stat-validated").textContent = data.status.validated.toLocaleString(lang);
+      document.getElementById("stat-submitted").textContent = data.status.submitted.toLocaleString(lang);
+      document.getElementById("stat-rejected").textContent = data.status.rejected.toLocaleString(lang);
+      document.querySelectorAll("[data-chart]").forEach((container) => {
+        const rows = data[container.dataset.chart];
+        const caption = container.closest("section").querySelector("h2").textContent;
+        const draw = container.dataset.kind === "columns" ? columns : bars;
+        draw(container, rows, { labelFor: labelFor(container.dataset.vocabulary), caption, strings });
+      });
+      renderLatest(data.latest);
+      document.body.dataset.dashboardVersion = String(Number(document.body.dataset.dashboardVersion || 0) + 1);
+    } finally {
+      refreshing = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }
+  }
+
+  function refreshSoon() {
+    window.clearTimeout(refreshTimer);
+    refreshTimer = window.setTimeout(refresh, 250);
+  }
+
+  const socket = new CencommSocket({
+    cursors: { [config.group]: config.cursor },
+    onEvent(group, event) {
+      if (group === config.group && event.event.startsWith("seizure.")) refreshSoon();
+    },
+    onState(state) {
+      const connection = document.getElementById("connection");
+      if (connection) {
+        connection.dataset.state = state;
+        connection.textContent = { online: T.online, connecting: T.connecting, offline: T.offline, ended: T.offline }[state];
+      }
+      if (state === "online") refreshSoon();
+    },
+  });
+  refresh();
+  socket.connect();
+})();
