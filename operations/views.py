@@ -183,7 +183,8 @@ def seizure_new(request: HttpRequest, code: str) -> HttpResponse:
                 "operation": operation.code,
                 "submitUrl": reverse("operations:seizure_submit", kwargs={"code": operation.code}),
                 "seizureUrl": reverse(
-                    "operations:seizure", kwargs={"code": operation.code, "uuid": "UUID"}
+                    "operations:seizure",
+                    kwargs={"code": operation.code, "uuid": uuid_module.UUID(int=0)},
                 ),
                 "user": request.user.username,
             },
@@ -344,7 +345,8 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
                 "group": operation.group.slug,
                 "dataUrl": reverse("operations:dashboard_data", kwargs={"code": operation.code}),
                 "seizureUrl": reverse(
-                    "operations:seizure", kwargs={"code": operation.code, "uuid": "UUID"}
+                    "operations:seizure",
+                    kwargs={"code": operation.code, "uuid": uuid_module.UUID(int=0)},
                 ),
                 "cursor": operation.group.last_seq,
                 "labels": vocabulary_labels(),

@@ -28,7 +28,7 @@
       const item = document.createElement("li");
       item.className = `latest-item status-${seizure.status}`;
       const link = document.createElement("a");
-      link.href = config.seizureUrl.replace("UUID", seizure.uuid);
+      link.href = config.seizureUrl.replace("00000000-0000-0000-0000-000000000000", seizure.uuid);
       const category = config.labels.commodity_category[seizure.commodity_category] || seizure.commodity_category;
       const unit = config.labels.unit[seizure.unit] || seizure.unit;
       link.textContent = `${category}: ${Number(seizure.quantity).toLocaleString(lang)} ${unit} — ${seizure.commodity_description}`;

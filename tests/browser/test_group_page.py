@@ -1,0 +1,114 @@
+"""Two people, two browsers: live delivery, reconnect with catch-up, removal, hostile HTML."""
+
+import pytest
+
+from groups.services import membership_remove
+from messaging.models import Message
+from messaging.services import message_post
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def group_url(live, world) -> str:
+    return f"{live.url}/groups/{world.group.slug}/"
+
+
+def open_group(login_page, live, world, username):
+    page = login_page(username, PASSWORD)
+    page.goto(group_url(live, world))
+    page.wait_for_selector("#connection[data-state=online]")
+    return page
+
+
+def post(page, text: str) -> None:
+    page.fill("#composer-body", text)
+    page.click("#composer-send")
+
+
+def message_texts(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "#messages .message:not(.is-pending) .message-body",
+        "nodes => nodes.map(n => n.innerText.trim())",
+    )
+
+
+def test_a_message_posted_by_one_appears_live_for_the_other(world, live, login_page):
+    sender = open_group(login_page, live, world, "officer.fr")
+    reader = open_group(login_page, live, world, "officer.de")
+    post(sender, "Container **MSCU1234567** left Santos, watch it at Le Havre")
+    reader.wait_for_selector("#messages .message strong:text('MSCU1234567')")
+    assert Message.objects.filter(group=world.group, body__contains="MSCU1234567").count() == 1
+    # The sender's own copy is confirmed and shown once.
+    sender.wait_for_selector("#messages .message.mine:not(.is-pending) .message-body")
+    assert (
+        message_texts(sender).count("Container MSCU1234567 left Santos, watch it at Le Havre") == 1
+    )
+
+
+def test_after_a_network_cut_each_missed_message_appears_once_and_in_order(world, live, login_page):
+    reader = open_group(login_page, live, world, "officer.de")
+    reader.context.set_offline(True)
+    # Close the socket as a dropped connection would; reconnecting fails while offline.
+    reader.evaluate("window.cencommSocket.ws.close()")
+    reader.wait_for_selector("#connection[data-state=offline]")
+    for number in range(1, 6):
+        message_post(
+            author=world.officer_fr,
+            group=world.group,
+            body=f"missed message {number}",
+            client_id=f"00000000-0000-4000-8000-00000000000{number}",
+        )
+    reader.context.set_offline(False)
+    reader.wait_for_selector("#connection[data-state=online]", timeout=40000)
+    reader.wait_for_function(
+        "document.querySelectorAll('#messages .message').length >= 5", timeout=20000
+    )
+    texts = [text for text in message_texts(reader) if text.startswith("missed message")]
+    assert texts == [f"missed message {number}" for number in range(1, 6)]
+
+
+def test_a_removed_member_stops_seeing_new_messages_and_is_told_why(world, live, login_page):
+    removed = open_group(login_page, live, world, "officer.de")
+    membership_remove(group=world.group, user=world.officer_de, removed_by=world.ocu)
+    removed.wait_for_selector("#banner:not([hidden])")
+    assert "removed from this group" in removed.inner_text("#banner")
+    message_post(
+        author=world.officer_fr,
+        group=world.group,
+        body="after the removal",
+        client_id="00000000-0000-4000-8000-0000000000aa",
+    )
+    removed.wait_for_timeout(1500)
+    assert "after the removal" not in removed.inner_text("#messages")
+    assert removed.is_disabled("#composer-body")
+
+
+def test_hostile_html_is_shown_as_inert_text(world, live, login_page):
+    page = open_group(login_page, live, world, "officer.fr")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    hostile = [
+        "<script>alert('script')</script>",
+        "<img src=x onerror=alert('img')>",
+        "[click me](javascript:alert('link'))",
+        "<svg onload=alert('svg')>",
+        '<a href="javascript:alert(1)">x</a>',
+    ]
+    for text in hostile:
+        post(page, text)
+    page.wait_for_function(
+        f"document.querySelectorAll('#messages .message:not(.is-pending)').length >= {len(hostile)}"
+    )
+    page.reload()
+    page.wait_for_selector("#connection[data-state=online]")
+    page.wait_for_timeout(500)
+    assert dialogs == []
+    assert (
+        page.query_selector("#messages script, #messages img, #messages svg, #messages [onerror]")
+        is None
+    )
+    hrefs = page.eval_on_selector_all(
+        "#messages a", "links => links.map(a => a.getAttribute('href') || '')"
+    )
+    assert not any(href.lower().startswith("javascript") for href in hrefs)

@@ -1,0 +1,102 @@
+"""A real daphne process serving the test databases, for browser and protocol tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url(alias: str) -> str:
+    database = connections[alias].settings_dict
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    user = database.get("USER") or ""
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    host = database.get("HOST") or "127.0.0.1"
+    port = database.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
+
+
+def server_environment(port: int, **extra) -> dict:
+    """The test process's own databases, Redis database and channel prefix, for a child."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="cencomm.settings",
+        DATABASE_URL=_database_url("default"),
+        CEN_DATABASE_URL=_database_url("cen"),
+        SECRET_KEY=settings.SECRET_KEY,
+        DEBUG="1",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port},http://localhost:{port}",
+        CHANNEL_LAYER_PREFIX=settings.CHANNEL_LAYER_PREFIX,
+        CONN_MAX_AGE="0",
+        PYTHONUNBUFFERED="1",
+    )
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    env.update(extra)
+    return env
+
+
+class LiveServer:
+    def __init__(self, port: int, process: subprocess.Popen):
+        self.port = port
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}/ws/"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_daphne(port: int | None = None, **extra_env) -> LiveServer:
+    port = port or free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "cencomm.asgi:application",
+        ],
+        cwd=ROOT,
+        env=server_environment(port, **extra_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
+            return LiveServer(port, process)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("daphne did not answer within 30 seconds")
