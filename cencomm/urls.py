@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from cencomm import views as platform_views
 from groups import views as group_views
@@ -14,5 +15,8 @@ urlpatterns = [
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/", include("messaging.urls")),
     path("operations/", include("operations.urls")),
+    path("api/v1/", include("cencomm.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

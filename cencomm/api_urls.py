@@ -1,0 +1,57 @@
+"""The REST API, version 1: /api/v1/. Schema at /api/schema/, browsable docs at /api/docs/."""
+
+from django.urls import path, re_path
+
+from cencomm.api import api_not_found
+from groups import api as groups_api
+from messaging import api as messaging_api
+from operations import api as operations_api
+
+urlpatterns = [
+    path("groups/", groups_api.GroupList.as_view(), name="api-groups"),
+    path("groups/<slug:slug>/", groups_api.GroupDetail.as_view(), name="api-group"),
+    path("groups/<slug:slug>/members/", groups_api.MemberList.as_view(), name="api-members"),
+    path(
+        "groups/<slug:slug>/members/<str:username>/",
+        groups_api.MemberDetail.as_view(),
+        name="api-member",
+    ),
+    path("groups/<slug:slug>/messages/", messaging_api.MessageList.as_view(), name="api-messages"),
+    path(
+        "groups/<slug:slug>/messages/<int:seq>/acknowledge/",
+        messaging_api.MessageAcknowledge.as_view(),
+        name="api-message-acknowledge",
+    ),
+    path(
+        "groups/<slug:slug>/messages/<int:seq>/read/",
+        messaging_api.MessageRead.as_view(),
+        name="api-message-read",
+    ),
+    path("operations/", operations_api.OperationList.as_view(), name="api-operations"),
+    path("operations/<str:code>/", operations_api.OperationDetail.as_view(), name="api-operation"),
+    path(
+        "operations/<str:code>/status/",
+        operations_api.OperationStatus.as_view(),
+        name="api-operation-status",
+    ),
+    path(
+        "operations/<str:code>/seizures/", operations_api.SeizureList.as_view(), name="api-seizures"
+    ),
+    path(
+        "operations/<str:code>/seizures/<uuid:uuid>/",
+        operations_api.SeizureDetail.as_view(),
+        name="api-seizure",
+    ),
+    path(
+        "operations/<str:code>/seizures/<uuid:uuid>/validate/",
+        operations_api.SeizureValidate.as_view(),
+        name="api-seizure-validate",
+    ),
+    path(
+        "operations/<str:code>/seizures/<uuid:uuid>/reject/",
+        operations_api.SeizureReject.as_view(),
+        name="api-seizure-reject",
+    ),
+    # Anything else under /api/v1/ is a JSON 404 too, never an HTML page.
+    re_path(r"^[\s\S]*$", api_not_found),
+]

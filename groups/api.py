@@ -1,0 +1,170 @@
+"""REST API for groups and members: /api/v1/groups/..."""
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cencomm.api import errors
+
+from . import services
+from .models import ClosedUserGroup, Membership, Role
+from .selectors import access_group, group_members, groups_of_user
+
+User = get_user_model()
+
+
+class GroupSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=ClosedUserGroup.Status.choices)
+    last_seq = serializers.IntegerField(help_text="The seq of the group's latest event.")
+    operation = serializers.CharField(allow_null=True, help_text="The operation's code, if any.")
+    role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
+
+
+class MemberSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    country = serializers.CharField(allow_null=True)
+    since = serializers.DateTimeField()
+
+
+class MemberAddSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+def group_payload(group: ClosedUserGroup, role: str | None) -> dict:
+    operation = getattr(group, "operation", None)
+    return {
+        "slug": group.slug,
+        "name": group.name,
+        "status": group.status,
+        "last_seq": group.last_seq,
+        "operation": operation.code if operation else None,
+        "role": role,
+    }
+
+
+def member_payload(membership: Membership) -> dict:
+    profile = getattr(membership.user, "profile", None)
+    administration = profile.administration if profile else None
+    return {
+        "username": membership.user.username,
+        "name": membership.user.get_full_name() or membership.user.username,
+        "role": membership.role,
+        "country": administration.country if administration else None,
+        "since": membership.created_at,
+    }
+
+
+def _user(username: str):
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise serializers.ValidationError(
+            {"username": [f"There is no user called {username[:150]}."]}
+        )
+    return user
+
+
+class GroupList(APIView):
+    @extend_schema(
+        operation_id="groups_list", responses={200: GroupSerializer(many=True), **errors(401)}
+    )
+    def get(self, request):
+        roles = dict(
+            Membership.objects.filter(user=request.user, removed_at__isnull=True).values_list(
+                "group_id", "role"
+            )
+        )
+        return Response(
+            [
+                group_payload(group, roles.get(group.pk))
+                for group in groups_of_user(user=request.user)
+            ]
+        )
+
+
+class GroupDetail(APIView):
+    @extend_schema(
+        operation_id="groups_retrieve", responses={200: GroupSerializer, **errors(401, 404)}
+    )
+    def get(self, request, slug: str):
+        access = access_group(request.user, slug)
+        return Response(group_payload(access.group, access.role))
+
+
+class MemberList(APIView):
+    @extend_schema(
+        operation_id="members_list",
+        responses={200: MemberSerializer(many=True), **errors(401, 404)},
+    )
+    def get(self, request, slug: str):
+        access = access_group(request.user, slug)
+        return Response([member_payload(m) for m in group_members(group=access.group)])
+
+    @extend_schema(
+        operation_id="members_add",
+        request=MemberAddSerializer,
+        responses={201: MemberSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request, slug: str):
+        access = access_group(request.user, slug, need="manage")
+        data = MemberAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_add(
+            group=access.group,
+            user=_user(data.validated_data["username"]),
+            role=data.validated_data["role"],
+            added_by=request.user,
+        )
+        return Response(member_payload(membership), status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(APIView):
+    def _membership(self, group, username):
+        return get_object_or_404(
+            Membership.objects.select_related("user__profile__administration"),
+            group=group,
+            user__username=username,
+            removed_at__isnull=True,
+        )
+
+    @extend_schema(
+        operation_id="members_change_role",
+        request=MemberRoleSerializer,
+        responses={200: MemberSerializer, **errors(400, 401, 403, 404)},
+    )
+    def patch(self, request, slug: str, username: str):
+        access = access_group(request.user, slug, need="manage")
+        data = MemberRoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = self._membership(access.group, username)
+        membership = services.membership_change_role(
+            group=access.group,
+            user=membership.user,
+            role=data.validated_data["role"],
+            changed_by=request.user,
+        )
+        return Response(member_payload(membership))
+
+    @extend_schema(
+        operation_id="members_remove",
+        request=None,
+        responses={204: None, **errors(400, 401, 403, 404)},
+    )
+    def delete(self, request, slug: str, username: str):
+        access = access_group(request.user, slug, need="manage")
+        membership = self._membership(access.group, username)
+        services.membership_remove(
+            group=access.group, user=membership.user, removed_by=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,296 @@
+"""REST API for operations and seizures: /api/v1/operations/..."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cencomm.api import errors
+from groups.models import Administration
+
+from . import services
+from .models import Operation, Seizure
+from .seizure_rules import FIELDS
+from .selectors import (
+    access_operation,
+    may_create_operations,
+    operations_of_user,
+    seizure_for,
+    seizure_list,
+)
+from .vocabularies import (
+    CommodityCategory,
+    Concealment,
+    DetectionMethod,
+    Direction,
+    LocationType,
+    TransportMode,
+    Unit,
+)
+
+
+class OperationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    commodity_focus = serializers.ChoiceField(choices=CommodityCategory.choices)
+    coordinating_administration = serializers.CharField(help_text="ISO 3166 country code.")
+    planned_start = serializers.DateField()
+    planned_end = serializers.DateField()
+    status = serializers.ChoiceField(choices=Operation.Status.choices)
+    group = serializers.SlugField()
+
+
+class OperationCreateSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", max_length=64)
+    name = serializers.CharField(max_length=200)
+    commodity_focus = serializers.ChoiceField(choices=CommodityCategory.choices)
+    coordinating_administration = serializers.CharField(
+        max_length=2, help_text="ISO 3166 country code."
+    )
+    planned_start = serializers.DateField()
+    planned_end = serializers.DateField()
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[Operation.Status.ACTIVE, Operation.Status.CLOSED])
+
+
+class SeizureFieldsSerializer(serializers.Serializer):
+    """The simplified seizure form. Types only: the rules are the service's."""
+
+    seizure_date = serializers.DateField()
+    reporting_country = serializers.CharField(max_length=2)
+    place = serializers.CharField(max_length=200)
+    location_type = serializers.ChoiceField(choices=LocationType.choices)
+    transport_mode = serializers.ChoiceField(choices=TransportMode.choices)
+    detection_method = serializers.ChoiceField(choices=DetectionMethod.choices)
+    commodity_category = serializers.ChoiceField(choices=CommodityCategory.choices)
+    commodity_description = serializers.CharField(max_length=300)
+    hs_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    quantity = serializers.DecimalField(max_digits=16, decimal_places=3, coerce_to_string=True)
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    estimated_value = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True, coerce_to_string=True
+    )
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    departure_country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    destination_country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    transit_countries = serializers.ListField(
+        child=serializers.CharField(max_length=2), required=False, max_length=20
+    )
+    concealment = serializers.ChoiceField(
+        choices=Concealment.choices, required=False, allow_blank=True
+    )
+    concealment_details = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    offenders_count = serializers.IntegerField(
+        min_value=0, max_value=100000, required=False, allow_null=True
+    )
+
+
+class SeizureReportSerializer(SeizureFieldsSerializer):
+    client_uuid = serializers.UUIDField(
+        help_text="Made by the client; the same uuid twice stores one seizure."
+    )
+
+
+class SeizureSerializer(SeizureFieldsSerializer):
+    uuid = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Seizure.Status.choices)
+    rejection_reason = serializers.CharField(allow_blank=True)
+    reported_by = serializers.CharField()
+    reporting_administration = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    message_seq = serializers.IntegerField(allow_null=True)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class SeizureFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Seizure.Status.choices, required=False)
+    commodity_category = serializers.ChoiceField(choices=CommodityCategory.choices, required=False)
+    reporting_country = serializers.CharField(max_length=2, required=False)
+    transport_mode = serializers.ChoiceField(choices=TransportMode.choices, required=False)
+
+
+def operation_payload(operation: Operation) -> dict:
+    return {
+        "code": operation.code,
+        "name": operation.name,
+        "commodity_focus": operation.commodity_focus,
+        "coordinating_administration": operation.coordinating_administration.country,
+        "planned_start": operation.planned_start,
+        "planned_end": operation.planned_end,
+        "status": operation.status,
+        "group": operation.group.slug,
+    }
+
+
+def seizure_payload(seizure: Seizure) -> dict:
+    data = {field: getattr(seizure, field) for field in FIELDS}
+    data.update(
+        uuid=seizure.client_uuid,
+        status=seizure.status,
+        rejection_reason=seizure.rejection_reason,
+        reported_by=seizure.reported_by.username,
+        reporting_administration=seizure.reporting_administration.country,
+        created_at=seizure.created_at,
+        message_seq=seizure.message.seq if seizure.message_id else None,
+    )
+    return data
+
+
+class OperationList(APIView):
+    @extend_schema(
+        operation_id="operations_list",
+        responses={200: OperationSerializer(many=True), **errors(401)},
+    )
+    def get(self, request):
+        return Response(
+            [operation_payload(o) for o in operations_of_user(user=request.user).order_by("code")]
+        )
+
+    @extend_schema(
+        operation_id="operations_create",
+        request=OperationCreateSerializer,
+        responses={201: OperationSerializer, **errors(400, 401, 403)},
+    )
+    def post(self, request):
+        if not may_create_operations(user=request.user):
+            raise PermissionDenied("Only staff and coordinators create operations.")
+        data = OperationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        administration = Administration.objects.filter(
+            country=values.pop("coordinating_administration").upper()
+        ).first()
+        if administration is None:
+            raise serializers.ValidationError(
+                {"coordinating_administration": ["No administration for this country."]}
+            )
+        operation = services.operation_create(
+            created_by=request.user, coordinating_administration=administration, **values
+        )
+        return Response(operation_payload(operation), status=status.HTTP_201_CREATED)
+
+
+class OperationDetail(APIView):
+    @extend_schema(
+        operation_id="operations_retrieve", responses={200: OperationSerializer, **errors(401, 404)}
+    )
+    def get(self, request, code: str):
+        return Response(operation_payload(access_operation(request.user, code).operation))
+
+
+class OperationStatus(APIView):
+    @extend_schema(
+        operation_id="operations_set_status",
+        request=StatusSerializer,
+        responses={200: OperationSerializer, **errors(400, 401, 403, 404)},
+        description="Move the operation planned → active → closed. Only coordinators and staff.",
+    )
+    def post(self, request, code: str):
+        access = access_operation(request.user, code)
+        data = StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        operation = services.operation_set_status(
+            operation=access.operation, status=data.validated_data["status"], actor=request.user
+        )
+        return Response(operation_payload(operation))
+
+
+class SeizurePagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class SeizureList(APIView):
+    pagination_class = SeizurePagination
+
+    @extend_schema(
+        operation_id="seizures_list",
+        parameters=[
+            SeizureFilterSerializer,
+            OpenApiParameter("limit", int, description="Page size (default 100, at most 1000)."),
+            OpenApiParameter("offset", int, description="Where the page starts."),
+        ],
+        responses={200: SeizureSerializer(many=True), **errors(400, 401, 404)},
+    )
+    def get(self, request, code: str):
+        access = access_operation(request.user, code)
+        filters = SeizureFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = dict(filters.validated_data)
+        if "reporting_country" in values:
+            values["reporting_country"] = values["reporting_country"].upper()
+        queryset = seizure_list(operation=access.operation, filters=values)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response([seizure_payload(s) for s in page])
+
+    @extend_schema(
+        operation_id="seizures_report",
+        request=SeizureReportSerializer,
+        responses={201: SeizureSerializer, 200: SeizureSerializer, **errors(400, 401, 403, 404)},
+        description="Report a seizure. The same client_uuid again returns the stored seizure with 200.",
+    )
+    def post(self, request, code: str):
+        access = access_operation(request.user, code, need="post")
+        data = SeizureReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {key: value for key, value in data.validated_data.items() if key != "client_uuid"}
+        seizure, created = services.seizure_report(
+            reporter=request.user,
+            operation=access.operation,
+            data=values,
+            client_uuid=data.validated_data["client_uuid"],
+        )
+        return Response(
+            seizure_payload(seizure),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class SeizureDetail(APIView):
+    @extend_schema(
+        operation_id="seizures_retrieve", responses={200: SeizureSerializer, **errors(401, 404)}
+    )
+    def get(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        return Response(seizure_payload(seizure_for(operation=access.operation, uuid=uuid)))
+
+
+class SeizureValidate(APIView):
+    @extend_schema(
+        operation_id="seizures_validate",
+        request=None,
+        responses={200: SeizureSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        seizure = services.seizure_validate(
+            seizure=seizure_for(operation=access.operation, uuid=uuid), actor=request.user
+        )
+        return Response(seizure_payload(seizure))
+
+
+class SeizureReject(APIView):
+    @extend_schema(
+        operation_id="seizures_reject",
+        request=RejectSerializer,
+        responses={200: SeizureSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        data = RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seizure = services.seizure_reject(
+            seizure=seizure_for(operation=access.operation, uuid=uuid),
+            actor=request.user,
+            reason=data.validated_data["reason"],
+        )
+        return Response(seizure_payload(seizure))
