@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "groups.middleware.UserLanguageMiddleware",
+    "cencomm.logging.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "cencomm.urls"
@@ -256,14 +257,29 @@ if not DEBUG:
 # Demo world: the password every demo user gets when DEMO_PASSWORD is unset.
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "cencomm-demo")
 
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "cencomm.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s u%(user_id)s] %(message)s"
+        },
+        "json": {"()": "cencomm.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+# /metrics answers only to these networks (the scraper's); everyone else gets 404.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 
 # Messaging limits.
 MESSAGE_MAX_LENGTH = int(os.environ.get("MESSAGE_MAX_LENGTH", "10000"))

@@ -4,11 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from cencomm import views as platform_views
+from cencomm.health import health
+from cencomm.metrics import metrics
 from groups import views as group_views
 
 urlpatterns = [
     path("", group_views.home, name="home"),
     path("sw.js", platform_views.service_worker, name="service_worker"),
+    path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", group_views.language_set, name="language_set"),
