@@ -5,12 +5,17 @@ never content.
 """
 
 import contextvars
+import ipaddress
 import json
 import logging
 import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 user_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("user_id", default="-")
+# The client's address for the audit trail (set per request and per websocket action).
+request_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_ip", default=None
+)
 
 
 class ContextFilter(logging.Filter):
@@ -51,10 +56,22 @@ class RequestContextMiddleware:
         user_token = user_id_var.set(
             str(user.pk) if user is not None and user.is_authenticated else "-"
         )
+        ip_token = request_ip_var.set(client_ip(request.META))
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(request_token)
             user_id_var.reset(user_token)
+            request_ip_var.reset(ip_token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def client_ip(meta: dict) -> str | None:
+    """The client's address: the proxy's X-Forwarded-For when behind one, else the peer."""
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    candidate = forwarded.split(",")[-1].strip() if forwarded else meta.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from cencomm import audit_views
 from cencomm import views as platform_views
 from cencomm.health import health
 from cencomm.metrics import metrics
@@ -18,6 +19,8 @@ urlpatterns = [
     path("language/", group_views.language_set, name="language_set"),
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/", include("messaging.urls")),
+    path("audit/", audit_views.audit_all, name="audit"),
+    path("operations/<str:code>/audit/", audit_views.audit_operation, name="operation_audit"),
     path("operations/", include("operations.urls")),
     path("api/v1/", include("cencomm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

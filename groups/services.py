@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from cencomm.audit import Action, audit_record
 from messaging.events import event_append
 from messaging.realtime import notify_user_on_commit
 
@@ -104,6 +105,13 @@ def membership_add(*, group: ClosedUserGroup, user, role: str, added_by) -> Memb
     membership = Membership.objects.create(group=group, user=user, role=role, added_by=added_by)
     _sync_permissions(group=group, user=user, role=role)
     event_append(group=group, type="member.added", data=_member_data(membership))
+    audit_record(
+        actor=added_by,
+        action=Action.MEMBER_ADDED,
+        group=group,
+        target=user.username,
+        data={"role": role},
+    )
     notify_user_on_commit(user_id=user.pk, message={"type": "access.granted", "group_id": group.pk})
     return membership
 
@@ -127,6 +135,13 @@ def membership_change_role(*, group: ClosedUserGroup, user, role: str, changed_b
     membership.save(update_fields=["role"])
     _sync_permissions(group=group, user=user, role=role)
     event_append(group=group, type="member.role_changed", data=_member_data(membership))
+    audit_record(
+        actor=changed_by,
+        action=Action.MEMBER_ROLE,
+        group=group,
+        target=user.username,
+        data={"role": role},
+    )
     notify_user_on_commit(
         user_id=user.pk, message={"type": "access.changed", "group_id": group.pk, "role": role}
     )
@@ -156,6 +171,7 @@ def membership_remove(*, group: ClosedUserGroup, user, removed_by) -> Membership
         message={"type": "access.revoked", "group_id": group.pk, "group": group.slug},
     )
     event_append(group=group, type="member.removed", data=_member_data(membership))
+    audit_record(actor=removed_by, action=Action.MEMBER_REMOVED, group=group, target=user.username)
     return membership
 
 
