@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "groups.middleware.SessionLifetimeMiddleware",
     "groups.middleware.UserLanguageMiddleware",
     "cencomm.logging.RequestContextMiddleware",
 ]
@@ -239,6 +240,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Sessions: an idle timeout renewed by activity, and an absolute lifetime from the login.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(2 * 3600)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

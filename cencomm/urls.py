@@ -17,6 +17,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", group_views.language_set, name="language_set"),
+    path("account/sessions/", group_views.account_sessions, name="account_sessions"),
+    path("account/sessions/end/", group_views.account_session_end, name="account_session_end"),
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/", include("messaging.urls")),
     path("audit/", audit_views.audit_all, name="audit"),

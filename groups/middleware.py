@@ -1,5 +1,11 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .sessions import session_outlived, session_touch
 
 
 class UserLanguageMiddleware:
@@ -19,4 +25,22 @@ class UserLanguageMiddleware:
             if profile is not None and profile.language:
                 translation.activate(profile.language)
                 request.LANGUAGE_CODE = profile.language
+        return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session past its absolute lifetime, whatever the activity; notes the last visit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            if session_outlived(dict(request.session.items())):
+                logout(request)
+                messages.info(request, _("Your session reached its maximum length: log in again."))
+                return redirect(settings.LOGIN_URL)
+            if request.session.session_key:
+                session_touch(session_key=request.session.session_key)
         return self.get_response(request)

@@ -159,3 +159,25 @@ class ClosedUserGroupUserObjectPermission(UserObjectPermissionBase):
 
 class ClosedUserGroupGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE)
+
+
+class UserSession(models.Model):
+    """A login session as its owner sees it on "My sessions": where, since when, last seen."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        indexes = [models.Index(fields=["user", "ended_at"], name="usersession_user_open")]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"

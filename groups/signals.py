@@ -1,21 +1,29 @@
 """Closing every socket of a user who logs out or is deactivated, on every process."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from messaging.realtime import notify_user_on_commit
 
 from .models import Profile
+from .sessions import session_closed, session_started
 
 User = get_user_model()
+
+
+@receiver(user_logged_in)
+def remember_session(sender, request, user, **kwargs):
+    session_started(request=request, user=user)
 
 
 @receiver(user_logged_out)
 def close_sockets_on_logout(sender, request, user, **kwargs):
     if user is not None:
         notify_user_on_commit(user_id=user.pk, message={"type": "session.ended"})
+    if request is not None:
+        session_closed(session_key=request.session.session_key)
 
 
 @receiver(post_save, sender=User)

@@ -23,6 +23,7 @@ from . import services
 from .forms import LanguageForm, MemberAddForm, MemberChangeForm
 from .models import Role
 from .selectors import access_group, group_members, groups_of_user
+from .sessions import session_end, sessions_of_user
 
 User = get_user_model()
 
@@ -220,3 +221,25 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(reverse("groups:my_groups"))
     return redirect(reverse("login"))
+
+
+@login_required
+def account_sessions(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "groups/sessions.html",
+        {"sessions": sessions_of_user(user=request.user), "current": request.session.session_key},
+    )
+
+
+@login_required
+@require_POST
+def account_session_end(request: HttpRequest) -> HttpResponse:
+    key = request.POST.get("session", "")
+    if key == request.session.session_key:
+        messages.error(request, _("To end this session, log out."))
+    elif session_end(user=request.user, session_key=key):
+        messages.success(request, _("The session was ended; its open pages were disconnected."))
+    else:
+        messages.error(request, _("That session is already over."))
+    return redirect("account_sessions")

@@ -1,0 +1,103 @@
+"""Login sessions: idle timeout, absolute lifetime, and ending one from another device.
+
+The idle timeout is Django's own (SESSION_COOKIE_AGE, renewed on every request);
+the absolute lifetime counts from the login and no activity extends it. Ending a
+session closes that session's websockets on every process (4401).
+"""
+
+import datetime
+import hashlib
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.utils import timezone
+
+from cencomm.audit import Action, audit_record
+from cencomm.logging import request_ip_var
+from messaging.realtime import send_on_commit
+
+from .models import UserSession
+
+LOGIN_AT = "_cencomm_login_at"
+
+
+def session_channel(session_key: str) -> str:
+    """The channel-layer group of one session's sockets (a hash: keys never travel)."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def session_started(*, request, user) -> None:
+    request.session[LOGIN_AT] = timezone.now().timestamp()
+    request.session.save()
+    UserSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": user,
+            "ip": request_ip_var.get(),
+            "user_agent": request.headers.get("User-Agent", "")[:300],
+            "ended_at": None,
+        },
+    )
+
+
+def session_outlived(session_data: dict) -> bool:
+    login_at = session_data.get(LOGIN_AT)
+    if login_at is None:
+        return False
+    age = timezone.now().timestamp() - float(login_at)
+    return age > settings.SESSION_ABSOLUTE_SECONDS
+
+
+def session_touch(*, session_key: str) -> None:
+    """Seen again: at most one write a minute."""
+    threshold = timezone.now() - datetime.timedelta(seconds=60)
+    UserSession.objects.filter(session_key=session_key, last_seen__lt=threshold).update(
+        last_seen=timezone.now()
+    )
+
+
+def session_extend(*, session_key: str) -> bool:
+    """Activity on a websocket counts as activity: push the idle expiry forward."""
+    session = Session.objects.filter(
+        session_key=session_key, expire_date__gt=timezone.now()
+    ).first()
+    if session is None or session_outlived(session.get_decoded()):
+        return False
+    Session.objects.filter(pk=session_key).update(
+        expire_date=timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    )
+    session_touch(session_key=session_key)
+    return True
+
+
+def sessions_of_user(*, user):
+    open_keys = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    return UserSession.objects.filter(
+        user=user, ended_at__isnull=True, session_key__in=open_keys
+    ).order_by("-last_seen")
+
+
+@transaction.atomic
+def session_end(*, user, session_key: str, by=None) -> bool:
+    """End one of ``user``'s sessions; its sockets close with 4401."""
+    record = (
+        UserSession.objects.select_for_update()
+        .filter(user=user, session_key=session_key, ended_at__isnull=True)
+        .first()
+    )
+    if record is None:
+        return False
+    record.ended_at = timezone.now()
+    record.save(update_fields=["ended_at"])
+    Session.objects.filter(session_key=session_key).delete()
+    send_on_commit(session_channel(session_key), {"type": "session.ended"})
+    audit_record(actor=by or user, action=Action.SESSION_ENDED, target=user.username)
+    return True
+
+
+def session_closed(*, session_key: str | None) -> None:
+    if session_key:
+        UserSession.objects.filter(session_key=session_key, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
