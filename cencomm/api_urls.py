@@ -8,6 +8,7 @@ from messaging import api as messaging_api
 from operations import api as operations_api
 
 urlpatterns = [
+    path("auth/token/", groups_api.TokenCreate.as_view(), name="api-token"),
     path("groups/", groups_api.GroupList.as_view(), name="api-groups"),
     path("groups/<slug:slug>/", groups_api.GroupDetail.as_view(), name="api-group"),
     path("groups/<slug:slug>/members/", groups_api.MemberList.as_view(), name="api-members"),

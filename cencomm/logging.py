@@ -75,3 +75,7 @@ def client_ip(meta: dict) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
+
+
+def request_client_ip(request) -> str | None:
+    return client_ip(request.META)

@@ -6,6 +6,7 @@ channel layer. ``DATABASE_URL``, ``CEN_DATABASE_URL`` and ``REDIS_URL`` switch
 to PostgreSQL and Redis.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -57,6 +58,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "guardian",
     "rest_framework",
     "rest_framework.authtoken",
@@ -77,11 +82,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "groups.middleware.SessionLifetimeMiddleware",
     "groups.middleware.UserLanguageMiddleware",
+    "groups.middleware.TwoFactorRequiredMiddleware",
     "cencomm.logging.RequestContextMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cencomm.urls"
@@ -153,9 +162,27 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any login attempt for a locked-out username or address.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Brute-force lockout on every way in (login page, admin, API token): after
+# AXES_FAILURE_LIMIT failures a username, and separately an address, is locked for
+# AXES_COOLOFF_TIME. Staff lift a lockout in the admin ("Access attempts") or with
+# `manage.py axes_reset_username USERNAME` / `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOCKOUT_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cencomm.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cencomm.logging.request_client_ip"
+AXES_VERBOSE = False
+
+# Two-factor login: always for staff and coordinators; for everyone when this is set.
+TWO_FACTOR_REQUIRED_FOR_ALL = env_bool("TWO_FACTOR_REQUIRED_FOR_ALL", default=False)
+OTP_TOTP_ISSUER = "CENcomm"
+
 # Guardian's anonymous user is not used: anonymous visitors see nothing.
 ANONYMOUS_USER_NAME = None
 
@@ -198,7 +225,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "cencomm.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_THROTTLE_RATE", "600/minute"),
+        "anon": os.environ.get("API_ANON_THROTTLE_RATE", "30/minute"),
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

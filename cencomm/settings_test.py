@@ -52,6 +52,9 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The lockout is switched on by the tests that check it (tests/test_lockout.py); the
+# test client's login() has no request for it to count.
+AXES_ENABLED = False
 for _alias, _database in DATABASES.items():
     _database["CONN_MAX_AGE"] = 0
     # A suffix lets several test runs share one PostgreSQL server side by side.

@@ -7,6 +7,7 @@ from cencomm import audit_views
 from cencomm import views as platform_views
 from cencomm.health import health
 from cencomm.metrics import metrics
+from groups import account_views
 from groups import views as group_views
 
 urlpatterns = [
@@ -14,7 +15,19 @@ urlpatterns = [
     path("sw.js", platform_views.service_worker, name="service_worker"),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", account_views.CencommLoginView.as_view(), name="login"),
+    path("login/verify/", account_views.login_verify, name="login_verify"),
+    path("account/two-factor/", account_views.two_factor_page, name="account_two_factor"),
+    path(
+        "account/two-factor/recovery-codes/",
+        account_views.two_factor_recovery_codes,
+        name="account_recovery_codes",
+    ),
+    path(
+        "account/two-factor/disable/",
+        account_views.two_factor_disable,
+        name="account_two_factor_disable",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", group_views.language_set, name="language_set"),
     path("account/sessions/", group_views.account_sessions, name="account_sessions"),

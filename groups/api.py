@@ -1,15 +1,22 @@
 """REST API for groups and members: /api/v1/groups/..."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from cencomm.api import errors
+from cencomm.audit import Action, audit_record
 
-from . import services
+from . import services, two_factor
 from .models import ClosedUserGroup, Membership, Role
 from .selectors import access_group, group_members, groups_of_user
 
@@ -168,3 +175,65 @@ class MemberDetail(APIView):
             group=access.group, user=membership.user, removed_by=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    code = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Two-factor code, when the account has one.",
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenCreate(APIView):
+    """Exchange a username, password (and second factor) for an API token.
+
+    Covered by the brute-force lockout like the login page.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        operation_id="auth_token",
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, **errors(400, 403, 429)},
+    )
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user = authenticate(
+            request._request, username=values["username"], password=values["password"]
+        )
+        if getattr(request._request, "axes_locked_out", False):
+            raise Throttled(
+                detail=_("Too many failed attempts: this account or address is locked for a while.")
+            )
+        if user is None:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Wrong username or password.")]}
+            )
+        if two_factor.two_factor_enabled(user):
+            if (
+                two_factor.verify_second_factor(
+                    user=user, token=values.get("code", ""), request=request._request
+                )
+                is None
+            ):
+                raise serializers.ValidationError(
+                    {"code": [_("A valid two-factor code is needed.")]}
+                )
+        elif two_factor.two_factor_required(user):
+            raise PermissionDenied(_("Set up two-factor login in the web interface first."))
+        token, _created = Token.objects.get_or_create(user=user)
+        audit_record(actor=user, action=Action.LOGIN, data={"via": "api-token"})
+        return Response({"token": token.key})

@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .sessions import session_outlived, session_touch
+from .two_factor import session_is_verified, two_factor_required
 
 
 class UserLanguageMiddleware:
@@ -43,4 +45,52 @@ class SessionLifetimeMiddleware:
                 return redirect(settings.LOGIN_URL)
             if request.session.session_key:
                 session_touch(session_key=request.session.session_key)
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Coordinators and staff must use a second factor before anything else.
+
+    A signed-in user who must, and whose session is not verified, is sent to the
+    enrolment page (pages) or refused (the session-authenticated API). Token API
+    clients are machine accounts and are not concerned.
+    """
+
+    ALWAYS_ALLOWED = (
+        "/account/two-factor/",
+        "/logout/",
+        "/login/",
+        "/language/",
+        "/static/",
+        "/health/",
+        "/sw.js",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.ALWAYS_ALLOWED)
+            and not session_is_verified(request.session)
+            and two_factor_required(user)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "error": {
+                            "code": "two_factor_required",
+                            "detail": _("Set up two-factor login first."),
+                            "fields": {},
+                        }
+                    },
+                    status=403,
+                )
+            messages.warning(
+                request, _("Your role requires two-factor login: set it up to continue.")
+            )
+            return redirect("account_two_factor")
         return self.get_response(request)

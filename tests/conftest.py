@@ -55,3 +55,21 @@ class World:
 @pytest.fixture
 def world(make_user):
     return World(make_user)
+
+
+def sign_in(client, user):
+    """Log in like the login page does, second factor included for roles that need one."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from groups.two_factor import totp_device, two_factor_required
+
+    assert client.login(username=user.username, password=PASSWORD)
+    if two_factor_required(user):
+        device = totp_device(user) or TOTPDevice.objects.create(
+            user=user, name="test", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -5,7 +5,7 @@ from django.urls import reverse
 from cencomm.models import AuditEntry
 from groups.models import Role
 from groups.services import membership_add, membership_remove
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_postgresql_refuses_update_and_delete_even_in_bulk(world):
 
 
 def test_coordinators_read_their_operations_trail_and_export_it(client, world):
-    client.login(username="ocu", password=PASSWORD)
+    sign_in(client, world.ocu)
     url = reverse("operation_audit", kwargs={"code": world.operation.code})
     page = client.get(url)
     assert page.status_code == 200
@@ -66,7 +66,7 @@ def test_coordinators_read_their_operations_trail_and_export_it(client, world):
     ("user", "status"), [("officer.fr", 403), ("observer", 403), ("outsider", 404)]
 )
 def test_others_cannot_read_an_operations_trail(client, world, user, status):
-    client.login(username=user, password=PASSWORD)
+    sign_in(client, getattr(world, {"officer.fr": "officer_fr"}.get(user, user)))
     assert (
         client.get(reverse("operation_audit", kwargs={"code": world.operation.code})).status_code
         == status
@@ -74,14 +74,14 @@ def test_others_cannot_read_an_operations_trail(client, world, user, status):
 
 
 def test_only_staff_read_the_whole_trail(client, world):
-    client.login(username="ocu", password=PASSWORD)
+    sign_in(client, world.ocu)
     assert client.get(reverse("audit")).status_code == 403
-    client.login(username="staff", password=PASSWORD)
+    sign_in(client, world.staff)
     assert client.get(reverse("audit")).status_code == 200
 
 
 def test_csv_export_neutralises_formulas(client, world):
     AuditEntry.objects.create(actor_name="=HYPERLINK(1)", action="login_failed", target="@SUM(A1)")
-    client.login(username="staff", password=PASSWORD)
+    sign_in(client, world.staff)
     body = b"".join(client.get(reverse("audit"), {"format": "csv"}).streaming_content).decode()
     assert "'=HYPERLINK(1)" in body and "'@SUM(A1)" in body

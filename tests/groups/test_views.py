@@ -3,14 +3,13 @@ from django.urls import reverse
 
 from groups.models import Membership, Role
 from messaging.models import GroupEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return sign_in(client, user)
 
 
 def state(world):

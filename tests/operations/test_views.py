@@ -6,15 +6,14 @@ from django.urls import reverse
 
 from operations.models import Operation, Seizure
 from operations.services import seizure_report
-from tests.conftest import PASSWORD
+from tests.conftest import sign_in
 from tests.operations.conftest import new_uuid, seizure_data
 
 pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return sign_in(client, user)
 
 
 def submit(client, world, payload, **extra):
