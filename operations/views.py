@@ -147,7 +147,7 @@ def seizures(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def seizure_new(request: HttpRequest, code: str) -> HttpResponse:
     """The simplified seizure form. It works offline: see static/js/seizure_form.js."""
-    access = access_operation(request.user, code)
+    access = access_operation(request.user, code, need="post")
     operation = access.operation
     form = SeizureForm(request.POST or None, reporting_country=_reporting_country(request.user))
     status = 200
@@ -199,7 +199,7 @@ def seizure_new(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def seizure_submit(request: HttpRequest, code: str) -> JsonResponse:
     """The seizure form's JSON door, used online and by the offline queue."""
-    access = access_operation(request.user, code)
+    access = access_operation(request.user, code, need="post")
     if len(request.body) > MAX_JSON_BYTES:
         return _json_error(_("The submission is too large."))
     try:
