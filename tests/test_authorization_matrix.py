@@ -1,4 +1,4 @@
-"""Who may do what: one table of roles × every route, run as parametrised tests.
+"""Who may do what: one table of roles by every route, run as parametrised tests.
 
 Each row names a route, a method and the outcome for each role. A completeness test
 fails when a route exists without a row, so a new page or endpoint cannot ship
