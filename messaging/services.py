@@ -75,13 +75,8 @@ def message_data(message: Message, *, author=None, attachments=()) -> dict:
     }
 
 
-def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Membership]:
-    """Take the group's next seq (which locks its row), then re-check the author.
-
-    Checking after the lock means a removal or a closing that commits first is
-    always seen: no post can slip in after the author lost the right to post.
-    """
-    seq = allocate_seq(group_id=group.pk)
+def check_may_post(*, group: ClosedUserGroup, author) -> Membership:
+    """The author may post in the group now: an active member, not an observer, group open."""
     status = ClosedUserGroup.objects.values_list("status", flat=True).get(pk=group.pk)
     membership = Membership.objects.filter(
         group_id=group.pk, user_id=author.pk, removed_at__isnull=True
@@ -92,7 +87,17 @@ def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Memb
         raise PermissionDenied(_("Observers read the group; they do not post."))
     if status == ClosedUserGroup.Status.READ_ONLY:
         raise PermissionDenied(_("This group is read-only: the operation is closed."))
-    return seq, membership
+    return membership
+
+
+def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Membership]:
+    """Take the group's next seq (which locks its row), then re-check the author.
+
+    Checking after the lock means a removal or a closing that commits first is
+    always seen: no post can slip in after the author lost the right to post.
+    """
+    seq = allocate_seq(group_id=group.pk)
+    return seq, check_may_post(group=group, author=author)
 
 
 def message_post(

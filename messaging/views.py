@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cencomm.audit import Action, audit_record
 from groups.selectors import access_group
 
+from .attachments import attachment_for_download, attachment_upload
 from .history import can_see_receipts, message_page
 from .history import message_receipts as message_receipts_selector
 from .models import Message
@@ -60,3 +62,68 @@ def message_receipts(request: HttpRequest, slug: str, seq: int) -> JsonResponse:
     if not (can_see_receipts(user=request.user, message=message, role=access.role) or access.staff):
         raise PermissionDenied(_("Receipts are shown to the author and the coordinators."))
     return JsonResponse(message_receipts_selector(group=access.group, message=message))
+
+
+@login_required
+@require_POST
+def attachment_upload_view(request: HttpRequest, slug: str) -> JsonResponse:
+    """Upload one file (field ``file``); the message that follows names its token."""
+    access = access_group(request.user, slug, need="post")
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "invalid",
+                    "detail": _("Choose a file."),
+                    "fields": {"file": [_("Choose a file.")]},
+                }
+            },
+            status=400,
+        )
+    try:
+        attachment = attachment_upload(
+            user=request.user, group=access.group, uploaded_file=uploaded
+        )
+    except ValidationError as error:
+        fields = error.message_dict if hasattr(error, "error_dict") else {"file": error.messages}
+        return JsonResponse(
+            {"error": {"code": "invalid", "detail": " ".join(error.messages), "fields": fields}},
+            status=400,
+        )
+    return JsonResponse(
+        {
+            "token": attachment.token,
+            "name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+        },
+        status=201,
+    )
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, slug: str, token: str) -> FileResponse:
+    """Members only; the same 404 for a file that does not exist and one not theirs."""
+    access = access_group(request.user, slug)
+    attachment = attachment_for_download(user=request.user, group=access.group, token=token)
+    if attachment is None:
+        raise Http404
+    audit_record(
+        actor=request.user,
+        action=Action.ATTACHMENT_DOWNLOADED,
+        group=access.group,
+        target=attachment.original_name,
+        data={"sha256": attachment.sha256},
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
