@@ -39,7 +39,7 @@ def server_environment(port: int, **extra) -> dict:
         if key in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CI"}
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="cencomm.settings",
+        DJANGO_SETTINGS_MODULE="tests.live_settings",
         DATABASE_URL=_database_url("default"),
         CEN_DATABASE_URL=_database_url("cen"),
         SECRET_KEY=settings.SECRET_KEY,
@@ -100,3 +100,23 @@ def start_daphne(port: int | None = None, **extra_env) -> LiveServer:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("daphne did not answer within 30 seconds")
+
+
+def in_thread(function, /, *args, **kwargs):
+    """Call a service from a thread of its own.
+
+    Playwright's synchronous API keeps an event loop running in the test's thread,
+    where the channel layer's async_to_sync cannot run; a plain thread can.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def call():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()

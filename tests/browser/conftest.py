@@ -1,6 +1,11 @@
+import os
 import shutil
 
 import pytest
+
+# Playwright's synchronous API keeps an event loop running in this thread; the ORM calls
+# the tests make between browser steps are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from tests.live import start_daphne
 

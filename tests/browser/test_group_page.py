@@ -6,6 +6,7 @@ from groups.services import membership_remove
 from messaging.models import Message
 from messaging.services import message_post
 from tests.conftest import PASSWORD
+from tests.live import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +54,8 @@ def test_after_a_network_cut_each_missed_message_appears_once_and_in_order(world
     reader.evaluate("window.cencommSocket.ws.close()")
     reader.wait_for_selector("#connection[data-state=offline]")
     for number in range(1, 6):
-        message_post(
+        in_thread(
+            message_post,
             author=world.officer_fr,
             group=world.group,
             body=f"missed message {number}",
@@ -61,16 +63,14 @@ def test_after_a_network_cut_each_missed_message_appears_once_and_in_order(world
         )
     reader.context.set_offline(False)
     reader.wait_for_selector("#connection[data-state=online]", timeout=40000)
-    reader.wait_for_function(
-        "document.querySelectorAll('#messages .message').length >= 5", timeout=20000
-    )
+    reader.locator("#messages .message").nth(4).wait_for(timeout=20000)
     texts = [text for text in message_texts(reader) if text.startswith("missed message")]
     assert texts == [f"missed message {number}" for number in range(1, 6)]
 
 
 def test_a_removed_member_stops_seeing_new_messages_and_is_told_why(world, live, login_page):
     removed = open_group(login_page, live, world, "officer.de")
-    membership_remove(group=world.group, user=world.officer_de, removed_by=world.ocu)
+    in_thread(membership_remove, group=world.group, user=world.officer_de, removed_by=world.ocu)
     removed.wait_for_selector("#banner:not([hidden])")
     assert "removed from this group" in removed.inner_text("#banner")
     message_post(
@@ -97,9 +97,7 @@ def test_hostile_html_is_shown_as_inert_text(world, live, login_page):
     ]
     for text in hostile:
         post(page, text)
-    page.wait_for_function(
-        f"document.querySelectorAll('#messages .message:not(.is-pending)').length >= {len(hostile)}"
-    )
+    page.locator("#messages .message:not(.is-pending)").nth(len(hostile) - 1).wait_for()
     page.reload()
     page.wait_for_selector("#connection[data-state=online]")
     page.wait_for_timeout(500)
