@@ -192,7 +192,8 @@ def _check_accepts_seizures(operation: Operation) -> None:
 
 def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizure:
     with transaction.atomic():
-        operation = seizure.operation
+        # Read the operation afresh: the caller's copy may be older than its status.
+        operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
         group = operation.group
         seq = allocate_seq(group_id=group.pk)
         _check_coordinator(operation=operation, actor=actor)
