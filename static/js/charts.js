@@ -41,8 +41,9 @@
       return;
     }
     const rowHeight = 28;
-    const labelWidth = 150;
-    const width = 460;
+    // Drawn at the container's own width, so that text keeps its size on any screen.
+    const width = Math.max(260, container.clientWidth || 460);
+    const labelWidth = Math.min(170, Math.round(width * 0.38));
     const barWidth = width - labelWidth - 50;
     const max = Math.max(...rows.map((row) => row.total));
     const svg = node("svg", { viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`, role: "img", "aria-hidden": "true", class: "chart-svg" });
@@ -64,8 +65,8 @@
       container.append(Object.assign(document.createElement("p"), { className: "muted", textContent: strings.empty }));
       return;
     }
-    const height = 180;
-    const width = Math.max(460, rows.length * 34 + 40);
+    const height = 200;
+    const width = Math.max(container.clientWidth || 460, rows.length * 34 + 40);
     const plot = height - 40;
     const max = Math.max(...rows.map((row) => row.total));
     const step = (width - 20) / rows.length;
@@ -85,4 +86,9 @@
   }
 
   window.CencommCharts = { bars, columns };
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => window.dispatchEvent(new Event("cencomm:redraw")), 200);
+  });
 })();

@@ -12,6 +12,7 @@
   let refreshTimer = null;
   let refreshing = false;
   let again = false;
+  let lastData = null;
 
   function labelFor(vocabulary) {
     if (vocabulary === "countries") return (key) => countries[key] || key;
@@ -57,12 +58,8 @@
       document.getElementById("stat-validated").textContent = data.status.validated.toLocaleString(lang);
       document.getElementById("stat-submitted").textContent = data.status.submitted.toLocaleString(lang);
       document.getElementById("stat-rejected").textContent = data.status.rejected.toLocaleString(lang);
-      document.querySelectorAll("[data-chart]").forEach((container) => {
-        const rows = data[container.dataset.chart];
-        const caption = container.closest("section").querySelector("h2").textContent;
-        const draw = container.dataset.kind === "columns" ? columns : bars;
-        draw(container, rows, { labelFor: labelFor(container.dataset.vocabulary), caption, strings });
-      });
+      lastData = data;
+      draw(data);
       renderLatest(data.latest);
       document.body.dataset.dashboardVersion = String(Number(document.body.dataset.dashboardVersion || 0) + 1);
     } finally {
@@ -73,6 +70,19 @@
       }
     }
   }
+
+  function draw(data) {
+    document.querySelectorAll("[data-chart]").forEach((container) => {
+      const rows = data[container.dataset.chart];
+      const caption = container.closest("section").querySelector("h2").textContent;
+      const drawChart = container.dataset.kind === "columns" ? columns : bars;
+      drawChart(container, rows, { labelFor: labelFor(container.dataset.vocabulary), caption, strings });
+    });
+  }
+
+  window.addEventListener("cencomm:redraw", () => {
+    if (lastData) draw(lastData);
+  });
 
   function refreshSoon() {
     window.clearTimeout(refreshTimer);
