@@ -149,8 +149,11 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # redis-py's pool defaults to 100 connections and refuses the rest
-                # at once; a busy process needs more.
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                # at once; a busy process needs more. redis-py 8 also reads with a
+                # 5 s socket timeout, the same as the layer's 5 s blocking pop: the
+                # pop's empty answer races the timeout and the loser kills the socket's
+                # consumer. A longer read timeout leaves the pop room to answer.
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
                 "prefix": CHANNEL_LAYER_PREFIX,
                 "capacity": 1000,
                 "expiry": 60,

@@ -63,12 +63,15 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ws/"
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop the process; returns what it wrote to standard error (for failure reports)."""
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            _out, errors = self.process.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            _out, errors = self.process.communicate()
+        return (errors or b"").decode(errors="replace")
 
 
 def start_daphne(port: int | None = None, **extra_env) -> LiveServer:
