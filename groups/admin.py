@@ -8,6 +8,7 @@ from .models import (
     ClosedUserGroupUserObjectPermission,
     Membership,
     Profile,
+    UserSession,
 )
 
 
@@ -90,3 +91,23 @@ class UserObjectPermissionAdmin(admin.ModelAdmin):
 class GroupObjectPermissionAdmin(admin.ModelAdmin):
     list_display = ["group", "content_object", "permission"]
     search_fields = ["group__name", "content_object__slug"]
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "last_seen", "ip", "ended_at"]
+    list_filter = [("ended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "ip"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "session_key",
+        "created_at",
+        "last_seen",
+        "ip",
+        "user_agent",
+        "ended_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False

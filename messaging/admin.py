@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import GroupEvent
+from .models import Attachment, GroupEvent, Message, Receipt
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,3 +22,28 @@ class GroupEventAdmin(ReadOnlyAdmin):
     list_filter = ["type"]
     search_fields = ["group__slug", "type"]
     list_select_related = ["group"]
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["group", "seq", "kind", "author", "created_at", "retracted_at"]
+    list_filter = ["kind", ("retracted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["group__slug", "author__username", "client_id"]
+    list_select_related = ["group", "author"]
+    exclude = ["body", "html"]  # content stays in the group; the admin shows the record
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "group", "uploaded_by", "content_type", "size", "created_at"]
+    list_filter = ["content_type"]
+    search_fields = ["original_name", "group__slug", "uploaded_by__username", "sha256"]
+    list_select_related = ["group", "uploaded_by"]
+    exclude = ["token", "file"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["message", "user", "read_at", "acknowledged_at"]
+    search_fields = ["user__username", "message__group__slug"]
+    list_select_related = ["message", "user"]

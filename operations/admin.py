@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Operation
+from .models import Operation, Seizure
 
 
 @admin.register(Operation)
@@ -19,3 +19,28 @@ class OperationAdmin(admin.ModelAdmin):
     list_select_related = ["coordinating_administration"]
     readonly_fields = ["group", "status", "created_at"]
     date_hierarchy = "planned_start"
+
+
+@admin.register(Seizure)
+class SeizureAdmin(admin.ModelAdmin):
+    list_display = [
+        "operation",
+        "seizure_date",
+        "reporting_country",
+        "commodity_category",
+        "quantity",
+        "unit",
+        "status",
+    ]
+    list_filter = ["status", "commodity_category", "transport_mode", "operation"]
+    search_fields = ["client_uuid", "commodity_description", "place", "reporting_country"]
+    list_select_related = ["operation"]
+    date_hierarchy = "seizure_date"
+    # Seizures change through the services (validation, correction), never here.
+    readonly_fields = [field.name for field in Seizure._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
