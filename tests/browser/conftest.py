@@ -30,8 +30,10 @@ def live(django_db_setup, django_db_blocker):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright's event loop must not outlive the browser
+    tests, or later tests that run their own event loop would find it running."""
     from playwright.sync_api import sync_playwright
 
     if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):

@@ -1,0 +1,244 @@
+"""An asyncio WebSocket load client for the platform and the two references.
+
+N clients spread over G groups; S of them send at a total rate R. Every message carries
+its sender, its number and its send time, so each receiving client checks its own
+stream: latency from send to receipt, and for every sender whether anything was
+missing, duplicated or out of order.
+"""
+
+import asyncio
+import itertools
+import json
+import re
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import websockets
+
+STAMP = re.compile(r"(\d+)\|(\d+)\|([\d.]+)")
+
+
+@dataclass
+class Client:
+    index: int
+    group: str
+    token: str | None = None
+    connection: object = None
+    latencies: list[float] = field(default_factory=list)
+    streams: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    accepted: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Result:
+    kind: str
+    clients: int
+    groups: int
+    senders: int
+    rate: float
+    duration: float
+    connect_seconds: float
+    sent: int
+    expected: int
+    delivered: int
+    missing: int
+    duplicated: int
+    out_of_order: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+
+    @property
+    def deliveries_per_second(self) -> float:
+        return self.delivered / self.duration if self.duration else 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.kind:9} rate {self.rate:6.0f} msg/s  delivered {self.deliveries_per_second:8.0f}/s  "
+            f"p50 {self.p50_ms:6.1f}  p95 {self.p95_ms:6.1f}  p99 {self.p99_ms:7.1f}  max {self.max_ms:7.1f} ms  "
+            f"missing {self.missing}  dup {self.duplicated}  order {self.out_of_order}  errors {self.errors}"
+        )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class Protocol:
+    """How to talk to one kind of server."""
+
+    def __init__(self, kind: str, base_url: str):
+        self.kind = kind
+        self.base_url = base_url
+
+    async def connect(self, client: Client):
+        if self.kind == "platform":
+            connection = await websockets.connect(
+                self.base_url,
+                additional_headers={"Authorization": f"Token {client.token}"},
+                max_size=None,
+                compression=None,
+                open_timeout=60,
+            )
+            hello = json.loads(await connection.recv())
+            assert hello["type"] == "hello", hello
+            return connection
+        return await websockets.connect(
+            f"{self.base_url}?group={client.group}",
+            max_size=None,
+            compression=None,
+            open_timeout=60,
+        )
+
+    def frame(self, client: Client, stamp: str) -> str:
+        if self.kind == "platform":
+            return json.dumps(
+                {
+                    "type": "message.post",
+                    "group": client.group,
+                    "client_id": str(uuid.uuid4()),
+                    "body": stamp,
+                }
+            )
+        return json.dumps({"message": stamp})
+
+    def stamp_of(self, client: Client, text: str) -> str | None:
+        frame = json.loads(text)
+        if self.kind == "platform":
+            kind = frame.get("type")
+            if kind == "message.accepted":
+                client.accepted += 1
+                return None
+            if kind == "error":
+                client.errors += 1
+                return None
+            if kind != "event" or frame.get("event") != "message.created":
+                return None
+            return frame["data"]["html"]
+        return frame.get("message")
+
+
+async def _receive(protocol: Protocol, client: Client):
+    try:
+        async for text in client.connection:
+            stamp = protocol.stamp_of(client, text)
+            if stamp is None:
+                continue
+            match = STAMP.search(stamp)
+            if match is None:
+                continue
+            sender, number, sent_at = int(match[1]), int(match[2]), float(match[3])
+            client.latencies.append(time.perf_counter() - sent_at)
+            client.streams[sender].append(number)
+    except websockets.ConnectionClosed:
+        client.errors += 1
+
+
+async def connect_all(protocol: Protocol, clients: list[Client], batch: int = 100) -> float:
+    started = time.perf_counter()
+    for start in range(0, len(clients), batch):
+        chunk = clients[start : start + batch]
+        connections = await asyncio.gather(*(protocol.connect(client) for client in chunk))
+        for client, connection in zip(chunk, connections, strict=True):
+            client.connection = connection
+    return time.perf_counter() - started
+
+
+async def run_load(
+    protocol: Protocol,
+    clients: list[Client],
+    *,
+    senders: int,
+    rate: float,
+    duration: float,
+    connect_seconds: float,
+    drain_seconds: float = 5.0,
+) -> Result:
+    receivers = [asyncio.create_task(_receive(protocol, client)) for client in clients]
+    group_sizes: dict[str, int] = defaultdict(int)
+    for client in clients:
+        group_sizes[client.group] += 1
+    sending = clients[:senders]
+    interval = senders / rate
+    sent: dict[int, int] = defaultdict(int)
+
+    async def send_loop(client: Client, offset: float):
+        await asyncio.sleep(offset)
+        deadline = time.perf_counter() + duration
+        next_at = time.perf_counter()
+        while time.perf_counter() < deadline:
+            stamp = f"{client.index}|{sent[client.index]}|{time.perf_counter():.6f}"
+            await client.connection.send(protocol.frame(client, stamp))
+            sent[client.index] += 1
+            next_at += interval
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    await asyncio.gather(
+        *(send_loop(client, interval * i / senders) for i, client in enumerate(sending))
+    )
+    expected = sum(
+        count * group_sizes[client.group] for client in sending for count in [sent[client.index]]
+    )
+    # Wait until everything expected has arrived, or nothing more arrives.
+    last_total, quiet_since = -1, time.perf_counter()
+    while time.perf_counter() - quiet_since < drain_seconds:
+        total = sum(len(stream) for client in clients for stream in client.streams.values())
+        if total >= expected:
+            break
+        if total != last_total:
+            last_total, quiet_since = total, time.perf_counter()
+        await asyncio.sleep(0.1)
+    for task in receivers:
+        task.cancel()
+
+    missing = duplicated = out_of_order = delivered = 0
+    senders_by_group: dict[str, list[Client]] = defaultdict(list)
+    for client in sending:
+        senders_by_group[client.group].append(client)
+    for client in clients:
+        for sender in senders_by_group[client.group]:
+            numbers = client.streams.get(sender.index, [])
+            delivered += len(numbers)
+            unique = set(numbers)
+            duplicated += len(numbers) - len(unique)
+            missing += len(set(range(sent[sender.index])) - unique)
+            out_of_order += sum(1 for a, b in itertools.pairwise(numbers) if b < a)
+    latencies = [latency * 1000 for client in clients for latency in client.latencies]
+    return Result(
+        kind=protocol.kind,
+        clients=len(clients),
+        groups=len(group_sizes),
+        senders=senders,
+        rate=rate,
+        duration=duration,
+        connect_seconds=connect_seconds,
+        sent=sum(sent.values()),
+        expected=expected,
+        delivered=delivered,
+        missing=missing,
+        duplicated=duplicated,
+        out_of_order=out_of_order,
+        p50_ms=statistics.median(latencies) if latencies else 0.0,
+        p95_ms=_percentile(latencies, 0.95),
+        p99_ms=_percentile(latencies, 0.99),
+        max_ms=max(latencies) if latencies else 0.0,
+        errors=sum(client.errors for client in clients),
+    )
+
+
+async def close_all(clients: list[Client]):
+    await asyncio.gather(
+        *(client.connection.close() for client in clients if client.connection),
+        return_exceptions=True,
+    )

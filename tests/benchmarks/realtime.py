@@ -1,0 +1,413 @@
+"""The real-time benchmark: the platform beside two references, in one run.
+
+    .venv/bin/python -m tests.benchmarks.realtime            # full run (a few minutes)
+    .venv/bin/python -m tests.benchmarks.realtime --quick    # one small step of each
+
+It uses its own PostgreSQL databases (cencomm_bench, cencomm_bench_cen) and Redis
+database 12 on the local services, starts a fresh server for every step, and prints a
+Markdown report (also written to var/benchmarks/realtime-<time>.json). See
+docs/performance.md for the method and the results.
+"""
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from importlib.metadata import version
+from pathlib import Path
+
+import psycopg
+import websockets
+
+from tests.benchmarks.load import Client, Protocol, close_all, connect_all, run_load
+from tests.live import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+def platform_env(port: int, **extra) -> dict:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "DJANGO_SETTINGS_MODULE": "cencomm.settings",
+        "DATABASE_URL": f"{PG}/cencomm_bench",
+        "CEN_DATABASE_URL": f"{PG}/cencomm_bench_cen",
+        "REDIS_URL": REDIS_URL,
+        "CHANNEL_LAYER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}",
+        # The benchmark's senders post faster than one officer could: lift the limiter.
+        "WEBSOCKET_RATE_BURST": "1000000",
+        "WEBSOCKET_RATE_PER_SECOND": "1000000",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+def prepare_databases():
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
+        for name in ("cencomm_bench", "cencomm_bench_cen"):
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{name}"')
+    env = platform_env(0)
+    for alias in ("default", "cen"):
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--database", alias, "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+
+
+def build_world(operations: int, members: int) -> dict[str, list[str]]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [PYTHON, "-m", "tests.benchmarks.tasks", "world", str(operations), str(members)],
+        cwd=ROOT,
+        env=platform_env(0),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(
+        f"benchmark world: {operations} operations, {members} members in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def start(kind: str, port: int) -> subprocess.Popen:
+    if kind == "platform":
+        command = [
+            PYTHON,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "cencomm.asgi:application",
+        ]
+        env = platform_env(port)
+    elif kind == "plain":
+        command = [
+            PYTHON,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "tests.benchmarks.plain_chat:application",
+        ]
+        env = {**platform_env(port), "CHANNEL_LAYER_PREFIX": f"plain-{uuid.uuid4().hex[:8]}"}
+    else:
+        command = [PYTHON, "-m", "tests.benchmarks.bare_server", str(port)]
+        env = platform_env(port)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            asyncio.run(_probe(port, kind))
+            return process
+        except (OSError, websockets.InvalidStatus, websockets.InvalidHandshake, TimeoutError):
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+async def _probe(port: int, kind: str):
+    url = f"ws://127.0.0.1:{port}/ws/" if kind != "bare" else f"ws://127.0.0.1:{port}/"
+    async with websockets.connect(
+        url + ("?group=probe" if kind != "platform" else ""), open_timeout=2
+    ) as _socket:
+        pass
+
+
+def stop(process: subprocess.Popen):
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def clients_for(world: dict[str, list[str]], members: int) -> list[Client]:
+    clients = []
+    slugs = list(world)
+    # Round-robin so that the first S clients (the senders) are spread over the groups.
+    position = 0
+    while len(clients) < members:
+        slug = slugs[position % len(slugs)]
+        tokens = world[slug]
+        index = position // len(slugs)
+        if index < len(tokens):
+            clients.append(Client(index=len(clients), group=slug, token=tokens[index]))
+        position += 1
+    return clients
+
+
+def one_step(kind: str, world, *, members: int, senders: int, rate: float, duration: float):
+    port = free_port()
+    process = start(kind, port)
+    try:
+        url = f"ws://127.0.0.1:{port}/ws/" if kind != "bare" else f"ws://127.0.0.1:{port}/"
+        protocol = Protocol(kind, url)
+        clients = clients_for(world, members)
+
+        async def scenario():
+            connect_seconds = await connect_all(protocol, clients)
+            await asyncio.sleep(1.0)
+            result = await run_load(
+                protocol,
+                clients,
+                senders=senders,
+                rate=rate,
+                duration=duration,
+                connect_seconds=connect_seconds,
+            )
+            await close_all(clients)
+            return result
+
+        return asyncio.run(scenario())
+    finally:
+        stop(process)
+
+
+def catch_up(world, *, events: int) -> dict:
+    """A client that missed `events` events reconnects: how long until it has them all?"""
+    slug = next(iter(world))
+    token = world[slug][0]
+    result = subprocess.run(
+        [PYTHON, "-m", "tests.benchmarks.tasks", "missed-events", slug, str(events)],
+        cwd=ROOT,
+        env=platform_env(0),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cursor, head = map(int, result.stdout.split()[-2:])
+    port = free_port()
+    process = start("platform", port)
+    try:
+
+        async def scenario():
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/ws/",
+                additional_headers={"Authorization": f"Token {token}"},
+                max_size=None,
+            ) as socket:
+                await socket.recv()
+                started = time.perf_counter()
+                await socket.send(json.dumps({"type": "sync", "cursors": {slug: cursor}}))
+                received = []
+                while True:
+                    frame = json.loads(await socket.recv())
+                    if frame["type"] == "sync.page":
+                        received.extend(event["seq"] for event in frame["events"])
+                        if not frame["limited"]:
+                            break
+                return time.perf_counter() - started, received
+
+        seconds, received = asyncio.run(scenario())
+    finally:
+        stop(process)
+    return {
+        "events": events,
+        "seconds": round(seconds, 3),
+        "complete_and_in_order": received == list(range(cursor + 1, head + 1)),
+    }
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def idle_memory(world, *, connections: int) -> dict:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, connections * 2 + 1000)), hard))
+    tokens = [token for tokens in world.values() for token in tokens]
+    port = free_port()
+    process = start("platform", port)
+    try:
+        time.sleep(1)
+        before = rss_kib(process.pid)
+
+        async def scenario():
+            sockets = []
+            for start_index in range(0, connections, 200):
+                batch = [
+                    websockets.connect(
+                        f"ws://127.0.0.1:{port}/ws/",
+                        additional_headers={"Authorization": f"Token {tokens[i % len(tokens)]}"},
+                        open_timeout=120,
+                    )
+                    for i in range(start_index, min(connections, start_index + 200))
+                ]
+                sockets.extend(await asyncio.gather(*batch))
+            await asyncio.sleep(3)
+            after = rss_kib(process.pid)
+            await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+            return after
+
+        after = asyncio.run(scenario())
+    finally:
+        stop(process)
+    return {
+        "connections": connections,
+        "rss_before_mib": round(before / 1024, 1),
+        "rss_after_mib": round(after / 1024, 1),
+        "kib_per_connection": round((after - before) / connections, 1),
+    }
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": {
+            name: version(name)
+            for name in (
+                "Django",
+                "channels",
+                "channels-redis",
+                "daphne",
+                "redis",
+                "websockets",
+                "psycopg",
+            )
+        },
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="one small step of each server")
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--groups", type=int, default=50)
+    parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument(
+        "--rates",
+        default="100,200,300,400,500,600,800",
+        help="messages per second, all senders together",
+    )
+    parser.add_argument("--kinds", default="plain,platform,bare")
+    parser.add_argument("--catch-up", type=int, default=10000)
+    parser.add_argument("--idle", type=int, default=5000)
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.rates, arguments.duration, arguments.catch_up, arguments.idle = (
+            "100",
+            3.0,
+            1000,
+            200,
+        )
+    prepare_databases()
+    world = build_world(arguments.groups, arguments.members)
+    results = []
+    for rate in [float(r) for r in arguments.rates.split(",")]:
+        for kind in arguments.kinds.split(","):
+            result = one_step(
+                kind,
+                world,
+                members=arguments.members,
+                senders=arguments.senders,
+                rate=rate,
+                duration=arguments.duration,
+            )
+            print(result.line(), file=sys.stderr)
+            results.append(result)
+    report = {
+        "machine": machine(),
+        "setup": {
+            "members": arguments.members,
+            "groups": arguments.groups,
+            "senders": arguments.senders,
+            "duration": arguments.duration,
+        },
+        "steps": [
+            {
+                **dataclasses.asdict(result),
+                "deliveries_per_second": round(result.deliveries_per_second),
+            }
+            for result in results
+        ],
+        "catch_up": catch_up(world, events=arguments.catch_up),
+        "idle": idle_memory(world, connections=arguments.idle),
+    }
+    out = ROOT / "var" / "benchmarks"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"realtime-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
+        json.dumps(report, indent=2)
+    )
+    print(render(report))
+
+
+def best(steps: list[dict], kind: str, p99_limit: float) -> dict | None:
+    good = [
+        s
+        for s in steps
+        if s["kind"] == kind
+        and s["p99_ms"] <= p99_limit
+        and s["missing"] == 0
+        and s["duplicated"] == 0
+        and s["out_of_order"] == 0
+    ]
+    return max(good, key=lambda s: s["deliveries_per_second"], default=None)
+
+
+def render(report: dict) -> str:
+    lines = [
+        "| server | offered msg/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | missing | dup | out of order | connect s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in report["steps"]:
+        lines.append(
+            f"| {s['kind']} | {s['rate']:.0f} | {s['deliveries_per_second']} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} | {s['missing']} | {s['duplicated']} | {s['out_of_order']} | {s['connect_seconds']:.2f} |"
+        )
+    lines.append("")
+    for limit in (100, 250):
+        row = []
+        for kind in ("plain", "platform", "bare"):
+            chosen = best(report["steps"], kind, limit)
+            row.append(f"{kind}: {chosen['deliveries_per_second'] if chosen else 0}/s")
+        lines.append(f"Highest rate with p99 ≤ {limit} ms and nothing lost — " + ", ".join(row))
+    plain, ours = best(report["steps"], "plain", 100), best(report["steps"], "platform", 100)
+    if plain and ours:
+        lines.append(
+            f"Platform / plain Channels at p99 ≤ 100 ms: {ours['deliveries_per_second'] / plain['deliveries_per_second']:.2f}×"
+        )
+    lines.append(f"Catch-up: {report['catch_up']}")
+    lines.append(f"Idle memory: {report['idle']}")
+    lines.append(f"Machine: {report['machine']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
