@@ -22,7 +22,15 @@ if not settings.configured:
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {
-                    "hosts": [os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")],
+                    # The same two measured fixes the platform has (docs/performance.md):
+                    # a bigger pool, and a read timeout longer than the blocking pop.
+                    "hosts": [
+                        {
+                            "address": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12"),
+                            "max_connections": 1000,
+                            "socket_timeout": 30,
+                        }
+                    ],
                     "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "plainchat"),
                 },
             }

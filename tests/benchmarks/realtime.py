@@ -119,6 +119,7 @@ def start(kind: str, port: int) -> subprocess.Popen:
             "tests.benchmarks.plain_chat:application",
         ]
         env = {**platform_env(port), "CHANNEL_LAYER_PREFIX": f"plain-{uuid.uuid4().hex[:8]}"}
+        env.pop("DJANGO_SETTINGS_MODULE")
     else:
         command = [PYTHON, "-m", "tests.benchmarks.bare_server", str(port)]
         env = platform_env(port)
@@ -137,6 +138,14 @@ def start(kind: str, port: int) -> subprocess.Popen:
 
 
 async def _probe(port: int, kind: str):
+    if kind == "platform":
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /health/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        status = await reader.readline()
+        writer.close()
+        if b" 200 " not in status:
+            raise OSError(status)
+        return
     url = f"ws://127.0.0.1:{port}/ws/" if kind != "bare" else f"ws://127.0.0.1:{port}/"
     async with websockets.connect(
         url + ("?group=probe" if kind != "platform" else ""), open_timeout=2
