@@ -110,3 +110,17 @@ def verify_second_factor(*, user, token: str, request=None):
         sender=__name__, credentials={"username": user.get_username()}, request=request
     )
     return None
+
+
+def demo_device_ensure(*, user) -> TOTPDevice:
+    """For the demo world only: a confirmed authenticator so that `demo_totp` can show codes."""
+    device = totp_device(user)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"

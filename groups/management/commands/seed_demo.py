@@ -10,6 +10,7 @@ from django.db import transaction
 
 from groups.models import Administration, Membership, Region, Role
 from groups.services import membership_add, profile_ensure
+from groups.two_factor import demo_device_ensure
 from operations.models import Operation
 from operations.services import operation_create
 from operations.vocabularies import CommodityCategory
@@ -71,6 +72,9 @@ class Command(BaseCommand):
                 for username, first, last, country, _role in DEMO_USERS
             }
             operation = self._operation(users["ocu"], administrations["BE"])
+            # The coordinator must log in with a second factor; `manage.py demo_totp ocu`
+            # shows the current code of this demo device.
+            demo_device_ensure(user=users["ocu"])
             for username, *_names, role in DEMO_USERS:
                 if role is not None:
                     self._ensure_member(operation, users[username], role, users["ocu"])
