@@ -110,3 +110,21 @@ def test_hostile_html_is_shown_as_inert_text(world, live, login_page):
         "#messages a", "links => links.map(a => a.getAttribute('href') || '')"
     )
     assert not any(href.lower().startswith("javascript") for href in hrefs)
+
+
+def test_the_author_sees_reads_and_acknowledgements_live(world, live, login_page):
+    author = open_group(login_page, live, world, "officer.fr")
+    author.select_option("#composer-kind", "alert")
+    post(author, "Container MSCU7654321: please confirm you have screened it")
+    author.locator("#messages .message.kind-alert:not(.is-pending) .receipts-button").wait_for()
+    reader = open_group(login_page, live, world, "officer.de")
+    reader.locator("#messages .message.kind-alert .ack-button").click()
+    reader.locator("#messages .message.kind-alert .ack-button[disabled]").wait_for()
+    button = author.locator("#messages .message.kind-alert .receipts-button")
+    button.filter(has_text="acknowledged by 1").wait_for(timeout=10000)
+    assert "Read by 1" in button.inner_text()
+    button.click()
+    dialog = author.locator("#receipts-dialog")
+    dialog.wait_for()
+    text = dialog.inner_text()
+    assert "officer.de" in text
