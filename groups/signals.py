@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from messaging.realtime import notify_user_on_commit
@@ -34,3 +34,8 @@ def follow_user_changes(sender, instance, created, raw=False, **kwargs):
         Profile.objects.get_or_create(user=instance)
     if not instance.is_active:
         notify_user_on_commit(user_id=instance.pk, message={"type": "session.ended"})
+
+
+@receiver(post_delete, sender=User)
+def close_sockets_of_deleted_user(sender, instance, **kwargs):
+    notify_user_on_commit(user_id=instance.pk, message={"type": "session.ended"})

@@ -5,6 +5,9 @@ Browsers authenticate with the session cookie and must present an allowed
 from opening a socket with the user's cookie. Other programs send
 ``Authorization: Token <key>``; a browser page cannot set that header, so no
 origin check is needed for it.
+
+A session socket passes the same gates as a page: a session past its absolute
+lifetime, or one that still owes its second factor, is anonymous here.
 """
 
 from channels.auth import AuthMiddlewareStack
@@ -13,6 +16,9 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
+
+from groups.sessions import session_outlived
+from groups.two_factor import session_is_verified, two_factor_required
 
 
 @database_sync_to_async
@@ -29,20 +35,43 @@ def origin_allowed(origin: str | None) -> bool:
     return origin.strip().lower() in {o.lower() for o in settings.WEBSOCKET_ALLOWED_ORIGINS}
 
 
+@database_sync_to_async
+def _session_passes_gates(session, user) -> bool:
+    if session_outlived(dict(session.items())):
+        return False
+    return session_is_verified(session) or not two_factor_required(user)
+
+
+class _SessionGates:
+    """Runs after channels has found the session's user."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        user = scope.get("user")
+        authenticated = user is not None and user.is_authenticated
+        if authenticated and not await _session_passes_gates(scope["session"], user):
+            scope = dict(scope, user=AnonymousUser())
+        return await self.inner(scope, receive, send)
+
+
 class WebsocketAuthMiddleware:
     def __init__(self, inner):
         self.inner = inner
-        self.session_stack = AuthMiddlewareStack(inner)
+        self.session_stack = AuthMiddlewareStack(_SessionGates(inner))
 
     async def __call__(self, scope, receive, send):
         headers = dict(scope.get("headers", []))
         authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
         if authorization:
             scheme, _space, key = authorization.partition(" ")
+            key = key.strip()
             user = AnonymousUser()
-            if scheme.lower() == "token" and key.strip():
-                user = await _user_for_token(key.strip())
-            return await self.inner(dict(scope, user=user, auth_method="token"), receive, send)
+            if scheme.lower() == "token" and key:
+                user = await _user_for_token(key)
+            scope = dict(scope, user=user, auth_method="token", token_key=key)
+            return await self.inner(scope, receive, send)
         origin = headers.get(b"origin", b"").decode("latin-1")
         if not origin_allowed(origin):
             return await WebsocketDenier()(scope, receive, send)

@@ -2,7 +2,7 @@
 
 The socket never trusts the channel layer to be complete: it remembers the last
 seq it delivered per group, drops what it already sent and fetches any gap from
-the database, so a client sees every event exactly once and in order. See
+the database, so a client sees every event exactly once and in seq order. See
 docs/protocol.md for every frame.
 """
 
@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from groups.models import ClosedUserGroup
+from groups.sessions import session_channel, session_extend
 
 from . import selectors, services
 from .realtime import group_channel, user_channel
@@ -27,6 +28,14 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_RATE_LIMITED = 4429
 CLOSE_TOO_LARGE = 1009
+
+# How long live events of a group wait for the client's first `sync` of it (the
+# default when settings.WEBSOCKET_SYNC_GRACE_SECONDS is not set).
+DEFAULT_SYNC_GRACE_SECONDS = 5.0
+
+# Frames that are the person's own doing: they count as activity for the session's
+# idle timeout. Pings and syncs are sent by the client program on its own.
+ACTIVITY_FRAMES = {"message.post", "message.retract", "receipt.read", "receipt.ack"}
 
 
 class RateLimiter:
@@ -51,6 +60,15 @@ def _error(code: str, detail: str, **extra) -> dict:
     return {"type": "error", "code": code, "detail": detail, **extra}
 
 
+def _is_seq(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _echo(value) -> str | None:
+    """A client-chosen id to repeat in an answer: only a short string is repeated."""
+    return value[:100] if isinstance(value, str) else None
+
+
 def _validation_detail(error: ValidationError) -> tuple[str, dict]:
     fields = {}
     if hasattr(error, "error_dict"):
@@ -61,28 +79,53 @@ def _validation_detail(error: ValidationError) -> tuple[str, dict]:
     return " ".join(str(m) for m in error.messages), fields
 
 
+def _sync_grace_seconds() -> float:
+    return float(getattr(settings, "WEBSOCKET_SYNC_GRACE_SECONDS", DEFAULT_SYNC_GRACE_SECONDS))
+
+
 class CugConsumer(AsyncWebsocketConsumer):
+    """Per group the socket keeps:
+
+    - ``delivered``: nothing at or below it is sent any more;
+    - ``floor``: everything this socket has sent is above it (``floor == delivered``
+      means nothing was sent yet);
+    - whether it is ``live``: live events of a group go out only once the client has
+      synced it (or the grace has passed), so that catch-up and live events leave in
+      seq order.
+    """
+
     async def connect(self):
         user = self.scope.get("user")
         self.user = user
         self.followed: dict[int, str] = {}
-        # Per group: this socket has sent every seq in (sent_floor, delivered].
         self.delivered: dict[int, int] = {}
-        self.sent_floor: dict[int, int] = {}
+        self.floor: dict[int, int] = {}
+        self.live: set[int] = set()
+        self.closing = False
         self.rejected_in_a_row = 0
-        self.watcher = None
+        self.active_since_check = False
+        self.timers: list[asyncio.Task] = []
+        self.session_group = None
         if user is None or not user.is_authenticated or not user.is_active:
             await self.accept()
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self._close(CLOSE_UNAUTHENTICATED)
             return
         groups = await database_sync_to_async(selectors.socket_groups)(user=user)
         self.followed = {group_id: slug for group_id, (slug, _seq) in groups.items()}
         self.delivered = {group_id: seq for group_id, (_slug, seq) in groups.items()}
-        self.sent_floor = dict(self.delivered)
+        self.floor = dict(self.delivered)
+        self.live_from = time.monotonic() + _sync_grace_seconds()
         layer = self.channel_layer
-        await layer.group_add(user_channel(user.pk), self.channel_name)
+        own_groups = [user_channel(user.pk)]
+        if self.scope.get("auth_method") == "session":
+            session_key = getattr(self.scope.get("session"), "session_key", None)
+            if session_key:
+                # Ending this one session (from another device) closes its sockets.
+                self.session_group = session_channel(session_key)
+                own_groups.append(self.session_group)
         await asyncio.gather(
-            *(layer.group_add(group_channel(g), self.channel_name) for g in groups)
+            *(layer.group_add(name, self.channel_name) for name in own_groups),
+            *(layer.group_add(group_channel(g), self.channel_name) for g in groups),
         )
         await self.accept()
         await self._send_frame(
@@ -93,51 +136,87 @@ class CugConsumer(AsyncWebsocketConsumer):
                 "max_frame_bytes": settings.WEBSOCKET_MAX_FRAME_BYTES,
             }
         )
-        if self.scope.get("auth_method") == "session":
-            self.watcher = asyncio.create_task(self._watch_session())
+        self.timers.append(asyncio.create_task(self._watch_credentials()))
+        if groups:
+            self.timers.append(asyncio.create_task(self._end_grace()))
 
     async def disconnect(self, code):
-        if self.watcher is not None:
-            self.watcher.cancel()
+        self.closing = True
+        for timer in getattr(self, "timers", ()):
+            timer.cancel()
         if getattr(self, "user", None) is None or not self.user.is_authenticated:
             return
         layer = self.channel_layer
-        await layer.group_discard(user_channel(self.user.pk), self.channel_name)
+        own_groups = [user_channel(self.user.pk)]
+        if self.session_group:
+            own_groups.append(self.session_group)
         await asyncio.gather(
-            *(layer.group_discard(group_channel(g), self.channel_name) for g in self.followed)
+            *(layer.group_discard(name, self.channel_name) for name in own_groups),
+            *(layer.group_discard(group_channel(g), self.channel_name) for g in self.followed),
         )
 
-    async def _watch_session(self):
-        session = self.scope.get("session")
-        session_key = getattr(session, "session_key", None)
-        while True:
+    async def _close(self, code: int):
+        # Frames the client sent before it saw the close are not acted on.
+        self.closing = True
+        await self.close(code=code)
+
+    async def _watch_credentials(self):
+        """Close the socket when its session or token stops being valid.
+
+        Logout, deactivation and ending a session close it at once through the
+        channel layer; this catches what sends no notification (expiry, a changed
+        password, a deleted token). A person's activity on a session socket renews
+        the session's idle timeout, as a page request would.
+        """
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        token_key = self.scope.get("token_key")
+        session_socket = self.scope.get("auth_method") == "session"
+        while not self.closing:
             await asyncio.sleep(settings.WEBSOCKET_SESSION_CHECK_SECONDS)
-            valid = await database_sync_to_async(selectors.session_is_valid)(
-                session_key=session_key, user_id=self.user.pk
-            )
-            if not valid:
-                await self.close(code=CLOSE_UNAUTHENTICATED)
+            active, self.active_since_check = self.active_since_check, False
+            if session_socket:
+                valid = await database_sync_to_async(selectors.session_is_valid)(
+                    session_key=session_key, user_id=self.user.pk
+                )
+                if valid and active:
+                    valid = await database_sync_to_async(session_extend)(session_key=session_key)
+            else:
+                valid = await database_sync_to_async(selectors.token_is_valid)(
+                    key=token_key, user_id=self.user.pk
+                )
+            if not valid and not self.closing:
+                await self._close(CLOSE_UNAUTHENTICATED)
                 return
+
+    async def _end_grace(self):
+        await asyncio.sleep(max(0.0, self.live_from - time.monotonic()))
+        if not self.closing and any(g not in self.live for g in self.followed):
+            # Through the channel layer, so that it is handled in turn with everything else.
+            await self.channel_layer.send(self.channel_name, {"type": "socket.grace_over"})
 
     # ---- frames from the client -------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closing or not self.user.is_authenticated:
+            return
         raw = text_data if text_data is not None else (bytes_data or b"")
-        if len(raw) > settings.WEBSOCKET_MAX_FRAME_BYTES:
+        limit = settings.WEBSOCKET_MAX_FRAME_BYTES
+        size = len(raw.encode()) if isinstance(raw, str) and len(raw) > limit // 4 else len(raw)
+        if size > limit:
             await self._send_frame(_error("too_large", "Frame too large; the socket is closed."))
-            await self.close(code=CLOSE_TOO_LARGE)
+            await self._close(CLOSE_TOO_LARGE)
             return
         if not RateLimiter.allow(self.user.pk):
             self.rejected_in_a_row += 1
             if self.rejected_in_a_row > settings.WEBSOCKET_RATE_BURST * 3:
-                await self.close(code=CLOSE_RATE_LIMITED)
+                await self._close(CLOSE_RATE_LIMITED)
                 return
             await self._send_frame(_error("rate_limited", "Too many frames: slow down."))
             return
         self.rejected_in_a_row = 0
         try:
             frame = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             await self._send_frame(_error("bad_json", "The frame is not valid JSON."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
@@ -151,6 +230,8 @@ class CugConsumer(AsyncWebsocketConsumer):
                 _error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
             )
             return
+        if frame["type"] in ACTIVITY_FRAMES:
+            self.active_since_check = True
         await handler(self, frame)
 
     async def _on_ping(self, frame):
@@ -164,93 +245,116 @@ class CugConsumer(AsyncWebsocketConsumer):
             )
             return
         by_slug = {slug: group_id for group_id, slug in self.followed.items()}
+        wanted = []
         for slug, cursor in cursors.items():
             group_id = by_slug.get(slug)
             if group_id is None:
-                await self._send_frame(_error("not_found", "No such group.", group=str(slug)[:80]))
-                continue
-            if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
-                await self._send_frame({"type": "resync_required", "group": slug})
-                continue
-            await self._sync_group(group_id, cursor)
+                await self._send_frame(_error("not_found", "No such group.", group=slug[:80]))
+            elif not _is_seq(cursor):
+                await self._send_frame(
+                    _error(
+                        "invalid",
+                        "A cursor is the last seq seen: a whole number, 0 or more.",
+                        group=slug,
+                        fields={"cursors": [slug]},
+                    )
+                )
+            else:
+                wanted.append((group_id, cursor))
+        if not wanted:
+            return
+        heads = await database_sync_to_async(selectors.group_heads)(
+            group_ids=[group_id for group_id, _cursor in wanted]
+        )
+        for group_id, cursor in wanted:
+            if group_id in self.followed and group_id in heads:
+                await self._sync_group(group_id, cursor, head=heads[group_id])
 
-    async def _sync_group(self, group_id: int, cursor: int):
-        """Send what the client has not seen, in pages, never a seq twice on this socket.
-
-        This socket has already sent every seq in (sent_floor, delivered]. The client
-        says it has seen up to ``cursor``; it gets (cursor, sent_floor] and
-        (delivered, head], whichever are not empty, in order.
-        """
+    async def _sync_group(self, group_id: int, cursor: int, *, head: int):
+        """Send (cursor, head] in pages, leaving out what this socket already sent."""
         slug = self.followed[group_id]
-        head = await database_sync_to_async(selectors.group_head)(group_id=group_id)
         if cursor > head:
             await self._send_frame({"type": "resync_required", "group": slug})
             return
-        floor, delivered = self.sent_floor[group_id], self.delivered[group_id]
-        if cursor >= delivered:
-            ranges = [(cursor, head)]
-            floor = cursor
-        elif cursor >= floor:
-            ranges = [(delivered, head)]
+        floor, delivered = self.floor[group_id], self.delivered[group_id]
+        if floor == delivered:
+            # Nothing sent yet: the client's cursor is where this socket starts.
+            self.floor[group_id] = self.delivered[group_id] = position = cursor
+        elif cursor < floor:
+            # The client lacks events older than ones this socket already sent; sending
+            # them now would break seq order.
+            await self._send_frame({"type": "resync_required", "group": slug})
+            return
         else:
-            ranges = [(cursor, floor), (delivered, head)]
-            floor = cursor
-        ranges = [(low, high) for low, high in ranges if high > low]
+            position = self.delivered[group_id] = max(cursor, delivered)
+        self.live.add(group_id)
         page_size = settings.SYNC_PAGE_SIZE
-        pages_sent = 0
-        for index, (low, high) in enumerate(ranges):
-            position = low
-            while position < high:
-                events = await database_sync_to_async(selectors.events_after)(
-                    group_id=group_id, after=position, limit=page_size, until=high
-                )
-                if group_id not in self.followed:
-                    return  # revoked while catching up
-                if not events:
-                    break
-                position = events[-1]["seq"]
-                limited = position < high or index < len(ranges) - 1
-                await self.send(
-                    text_data=json.dumps(
-                        {"type": "sync.page", "group": slug, "events": events, "limited": limited}
-                    )
-                )
-                pages_sent += 1
-        if not pages_sent:
+        limited = True
+        while position < head:
+            events = await database_sync_to_async(selectors.events_after)(
+                group_id=group_id,
+                user_id=self.user.pk,
+                after=position,
+                until=head,
+                limit=page_size,
+            )
+            if not events:
+                break  # access was lost meanwhile: the revocation is on its way
+            position = self.delivered[group_id] = events[-1]["seq"]
+            limited = position < head
+            await self._send_frame(
+                {"type": "sync.page", "group": slug, "events": events, "limited": limited}
+            )
+        if limited:
             await self._send_frame(
                 {"type": "sync.page", "group": slug, "events": [], "limited": False}
             )
-        self.sent_floor[group_id] = floor
-        self.delivered[group_id] = max(delivered, head)
 
     async def _fill_gap(self, group_id: int, *, until: int):
-        """Send (delivered, until] one event frame at a time, read from the database."""
+        """Send (delivered, until] as event frames, read from the database."""
         slug = self.followed[group_id]
         position = self.delivered[group_id]
         while position < until:
             events = await database_sync_to_async(selectors.events_after)(
-                group_id=group_id, after=position, limit=settings.SYNC_PAGE_SIZE, until=until
+                group_id=group_id,
+                user_id=self.user.pk,
+                after=position,
+                until=until,
+                limit=settings.SYNC_PAGE_SIZE,
             )
-            if group_id not in self.followed or not events:
+            if not events or group_id not in self.followed:
                 return
             for text in selectors.event_frames_text(slug=slug, events=events):
                 await self.send(text_data=text)
-            position = events[-1]["seq"]
-            self.delivered[group_id] = position
+            position = self.delivered[group_id] = events[-1]["seq"]
 
     async def _on_message_post(self, frame):
-        client_id = frame.get("client_id")
+        client_id = _echo(frame.get("client_id"))
         group = await self._group_for_frame(frame)
         if group is None:
             return
         reply_to = frame.get("reply_to")
         if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
-            await self._send_frame(_error("invalid", "reply_to is a seq.", client_id=client_id))
+            await self._send_frame(
+                _error(
+                    "invalid",
+                    "reply_to is the seq of a message.",
+                    fields={"reply_to": ["reply_to is the seq of a message."]},
+                    client_id=client_id,
+                    group=group.slug,
+                )
+            )
             return
         attachments = frame.get("attachments") or []
         if not isinstance(attachments, list) or not all(isinstance(a, str) for a in attachments):
             await self._send_frame(
-                _error("invalid", "attachments is a list of tokens.", client_id=client_id)
+                _error(
+                    "invalid",
+                    "attachments is a list of upload tokens.",
+                    fields={"attachments": ["attachments is a list of upload tokens."]},
+                    client_id=client_id,
+                    group=group.slug,
+                )
             )
             return
         try:
@@ -258,7 +362,7 @@ class CugConsumer(AsyncWebsocketConsumer):
                 author=self.user,
                 group=group,
                 body=frame.get("body"),
-                client_id=client_id,
+                client_id=frame.get("client_id"),
                 kind=frame.get("kind", "text"),
                 reply_to_seq=reply_to,
                 attachment_tokens=attachments,
@@ -303,9 +407,14 @@ class CugConsumer(AsyncWebsocketConsumer):
         if group is None:
             return
         seq = frame.get("seq")
-        if not isinstance(seq, int) or isinstance(seq, bool):
+        if not _is_seq(seq):
             await self._send_frame(
-                _error("invalid", "seq must be a whole number.", group=group.slug)
+                _error(
+                    "invalid",
+                    "seq must be a whole number.",
+                    fields={"seq": ["seq must be a whole number."]},
+                    group=group.slug,
+                )
             )
             return
         try:
@@ -316,6 +425,10 @@ class CugConsumer(AsyncWebsocketConsumer):
         await self._send_frame({"type": ok_type, "group": group.slug, "seq": seq})
 
     async def _group_for_frame(self, frame) -> ClosedUserGroup | None:
+        """The socket's own list decides; the service re-checks membership under its lock.
+
+        A group that does not exist and one the user is not in get the same answer.
+        """
         slug = frame.get("group")
         group_id = next((g for g, s in self.followed.items() if s == slug), None)
         if group_id is None:
@@ -324,7 +437,7 @@ class CugConsumer(AsyncWebsocketConsumer):
                     "not_found",
                     "No such group.",
                     group=str(slug)[:80],
-                    client_id=frame.get("client_id"),
+                    client_id=_echo(frame.get("client_id")),
                 )
             )
             return None
@@ -358,10 +471,14 @@ class CugConsumer(AsyncWebsocketConsumer):
 
     async def cug_event(self, message):
         group_id = message["group_id"]
-        if group_id not in self.followed:
+        if group_id not in self.followed or self.closing:
             return  # a group this socket no longer holds: never leak it
+        if group_id not in self.live:
+            if time.monotonic() < self.live_from:
+                return  # waits for the client's sync, which reads it from the database
+            self.live.add(group_id)
         seq = message["seq"]
-        delivered = self.delivered.get(group_id, 0)
+        delivered = self.delivered[group_id]
         if seq <= delivered:
             return
         if seq == delivered + 1:
@@ -371,26 +488,44 @@ class CugConsumer(AsyncWebsocketConsumer):
         # A gap: the channel layer lost or reordered something. The database has it.
         await self._fill_gap(group_id, until=seq)
 
+    async def socket_grace_over(self, message):
+        """The client did not sync some groups in time: send what it missed, then go live."""
+        waiting = [g for g in self.followed if g not in self.live]
+        if not waiting or self.closing:
+            return
+        heads = await database_sync_to_async(selectors.group_heads)(group_ids=waiting)
+        for group_id in waiting:
+            if group_id in self.followed and group_id not in self.live:
+                self.live.add(group_id)
+                await self._fill_gap(group_id, until=heads.get(group_id, 0))
+
     async def access_revoked(self, message):
         group_id = message["group_id"]
         slug = self.followed.pop(group_id, None)
         self.delivered.pop(group_id, None)
-        self.sent_floor.pop(group_id, None)
+        self.floor.pop(group_id, None)
+        self.live.discard(group_id)
         await self.channel_layer.group_discard(group_channel(group_id), self.channel_name)
         if slug is not None:
             await self._send_frame({"type": "access.revoked", "group": slug})
 
     async def access_granted(self, message):
         group_id = message["group_id"]
+        if group_id in self.followed:
+            return
+        # Join first, then read the head: an event committed in between is either
+        # counted in the head or arrives afterwards, never lost.
+        await self.channel_layer.group_add(group_channel(group_id), self.channel_name)
         row = await database_sync_to_async(selectors.socket_group)(
             user=self.user, group_id=group_id
         )
-        if row is None or group_id in self.followed:
+        if row is None:
+            await self.channel_layer.group_discard(group_channel(group_id), self.channel_name)
             return
         slug, head = row
-        await self.channel_layer.group_add(group_channel(group_id), self.channel_name)
         self.followed[group_id] = slug
-        self.delivered[group_id] = self.sent_floor[group_id] = head
+        self.delivered[group_id] = self.floor[group_id] = head
+        self.live.add(group_id)
         await self._send_frame({"type": "access.granted", "group": slug, "seq": head})
 
     async def access_changed(self, message):
@@ -401,11 +536,13 @@ class CugConsumer(AsyncWebsocketConsumer):
             )
 
     async def receipt_update(self, message):
-        if message["group_id"] in self.followed:
-            await self._send_frame(message["frame"])
+        if message["group_id"] in self.followed and not self.closing:
+            for frame in message["frames"]:
+                await self._send_frame(frame)
 
     async def session_ended(self, message):
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        if not self.closing:
+            await self._close(CLOSE_UNAUTHENTICATED)
 
     async def _send_frame(self, frame: dict):
         await self.send(text_data=json.dumps(frame))

@@ -1,4 +1,4 @@
-from django.db import connection, transaction
+from django.db import connection
 
 from groups.models import ClosedUserGroup
 
@@ -11,7 +11,11 @@ def allocate_seq(*, group_id: int) -> int:
 
     The UPDATE takes the group row's lock and holds it until the surrounding
     transaction commits, so a later seq can never commit before an earlier one.
+    Outside a transaction the lock would end with the UPDATE and the event would be
+    written in a transaction of its own: seqs could commit out of order, or be lost.
     """
+    if not connection.in_atomic_block:
+        raise RuntimeError("allocate_seq must run inside the service's transaction")
     table = connection.ops.quote_name(ClosedUserGroup._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -34,6 +38,20 @@ def event_record(*, group: ClosedUserGroup, seq: int, type: str, data: dict) -> 
 
 def event_append(*, group: ClosedUserGroup, type: str, data: dict) -> GroupEvent:
     """Append one event to the group's stream and broadcast it after commit."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("event_append must run inside the service's transaction")
     return event_record(group=group, seq=allocate_seq(group_id=group.pk), type=type, data=data)
+
+
+def allocate_seqs(*, group_id: int, count: int) -> range:
+    """Take ``count`` consecutive seqs at once (a spreadsheet import); same lock as allocate_seq."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("allocate_seqs must run inside the service's transaction")
+    table = connection.ops.quote_name(ClosedUserGroup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [count, group_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ClosedUserGroup.DoesNotExist
+    return range(row[0] - count + 1, row[0] + 1)

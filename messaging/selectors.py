@@ -1,11 +1,14 @@
 import json
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from rest_framework.authtoken.models import Token
 
 from groups.models import ClosedUserGroup, Membership
+from groups.sessions import session_outlived
 
 from .models import GroupEvent, Message
 
@@ -31,18 +34,28 @@ def socket_group(*, user, group_id: int) -> tuple[str, int] | None:
     return row
 
 
-def group_head(*, group_id: int) -> int:
-    return ClosedUserGroup.objects.values_list("last_seq", flat=True).get(pk=group_id)
+def group_heads(*, group_ids) -> dict[int, int]:
+    """The last seq of each group, ``{group_id: last_seq}``, in one query."""
+    return dict(
+        ClosedUserGroup.objects.filter(pk__in=list(group_ids)).values_list("id", "last_seq")
+    )
 
 
-def events_after(*, group_id: int, after: int, limit: int, until: int | None = None) -> list[dict]:
-    """Events with seq > ``after`` (and <= ``until``), oldest first, as frame parts."""
-    filters = Q(group_id=group_id, seq__gt=after)
-    if until is not None:
-        filters &= Q(seq__lte=until)
+def events_after(*, group_id: int, user_id: int, after: int, until: int, limit: int) -> list[dict]:
+    """Events with ``after < seq <= until``, oldest first, as frame parts.
+
+    Empty unless ``user_id`` is an active member: membership and events are read in
+    one statement, so a removal that commits first hides every later event even if
+    the socket has not heard of the removal yet.
+    """
+    active_member = Membership.objects.filter(
+        group_id=OuterRef("group_id"), user_id=user_id, removed_at__isnull=True
+    )
     return [
         {"seq": seq, "event": type, "data": data}
-        for seq, type, data in GroupEvent.objects.filter(filters)
+        for seq, type, data in GroupEvent.objects.filter(
+            Exists(active_member), group_id=group_id, seq__gt=after, seq__lte=until
+        )
         .order_by("seq")
         .values_list("seq", "type", "data")[:limit]
     ]
@@ -57,7 +70,12 @@ def member_may_read(*, user, group_id: int) -> bool:
 
 
 def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
-    """Whether a socket's login session still stands (not logged out, not expired)."""
+    """Whether a socket's login session still stands.
+
+    The same tests as a page request: not logged out or expired, not past its
+    absolute lifetime, the password not changed since (Django's session hash),
+    the account still active.
+    """
     if not session_key:
         return False
     session = Session.objects.filter(
@@ -66,9 +84,21 @@ def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
     if session is None:
         return False
     data = session.get_decoded()
-    if str(data.get("_auth_user_id")) != str(user_id):
+    if str(data.get(SESSION_KEY)) != str(user_id) or session_outlived(data):
         return False
-    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    session_hash = data.get(HASH_SESSION_KEY) or ""
+    return any(
+        constant_time_compare(session_hash, known)
+        for known in (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+    )
+
+
+def token_is_valid(*, key: str, user_id: int) -> bool:
+    """Whether a socket's API token still exists and its account is active."""
+    return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
 
 
 def message_history(*, group: ClosedUserGroup, before_seq: int | None, limit: int) -> list[Message]:

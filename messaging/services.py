@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,16 +76,24 @@ def message_data(message: Message, *, author=None, attachments=()) -> dict:
 
 
 def check_may_post(*, group: ClosedUserGroup, author) -> Membership:
-    """The author may post in the group now: an active member, not an observer, group open."""
-    status = ClosedUserGroup.objects.values_list("status", flat=True).get(pk=group.pk)
-    membership = Membership.objects.filter(
-        group_id=group.pk, user_id=author.pk, removed_at__isnull=True
-    ).first()
-    if membership is None or not author.is_active:
+    """The author may post in the group now: an active member, not an observer, group open.
+
+    The account's state is read here, in the same query, not taken from ``author``:
+    a socket loads its user once, when it connects, and keeps it for hours.
+    """
+    membership = (
+        Membership.objects.filter(
+            group_id=group.pk, user_id=author.pk, removed_at__isnull=True, user__is_active=True
+        )
+        .select_related("group")
+        .only("id", "role", "last_read_seq", "group__status")
+        .first()
+    )
+    if membership is None:
         raise GroupNotFound
     if membership.role not in POSTING_ROLES:
         raise PermissionDenied(_("Observers read the group; they do not post."))
-    if status == ClosedUserGroup.Status.READ_ONLY:
+    if membership.group.status == ClosedUserGroup.Status.READ_ONLY:
         raise PermissionDenied(_("This group is read-only: the operation is closed."))
     return membership
 
@@ -93,11 +101,19 @@ def check_may_post(*, group: ClosedUserGroup, author) -> Membership:
 def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Membership]:
     """Take the group's next seq (which locks its row), then re-check the author.
 
-    Checking after the lock means a removal or a closing that commits first is
-    always seen: no post can slip in after the author lost the right to post.
+    Checking after the lock means a removal, a deactivation or a closing that
+    commits first is always seen: no post can slip in after the author lost the
+    right to post.
     """
     seq = allocate_seq(group_id=group.pk)
     return seq, check_may_post(group=group, author=author)
+
+
+def _already_posted(*, author, client_id: uuid.UUID, group: ClosedUserGroup) -> Message | None:
+    existing = Message.objects.filter(author=author, client_id=client_id).first()
+    if existing is not None and existing.group_id != group.pk:
+        raise ValidationError({"client_id": _("This client_id was already used in another group.")})
+    return existing
 
 
 def message_post(
@@ -116,46 +132,53 @@ def message_post(
     second call returns the first message with ``created=False``.
     """
     client_id = _parse_client_id(client_id)
-    existing = Message.objects.filter(author=author, client_id=client_id).first()
+    existing = _already_posted(author=author, client_id=client_id, group=group)
     if existing is not None:
-        if existing.group_id != group.pk:
-            raise ValidationError(
-                {"client_id": _("This client_id was already used in another group.")}
-            )
         return existing, False
-    if kind not in POSTABLE_KINDS:
+    if not isinstance(kind, str) or kind not in POSTABLE_KINDS:
         raise ValidationError({"kind": _("Unknown message kind.")})
     body = _check_body(body)
     html = render_markdown(body)
-    with transaction.atomic():
-        seq, _membership = _lock_and_check_poster(group=group, author=author)
-        reply_to = None
-        if reply_to_seq is not None:
-            reply_to = Message.objects.filter(group=group, seq=reply_to_seq).first()
-            if reply_to is None:
-                raise ValidationError({"reply_to": _("There is no such message to reply to.")})
-        message = Message.objects.create(
-            group=group,
-            seq=seq,
-            author=author,
-            kind=kind,
-            reply_to=reply_to,
-            client_id=client_id,
-            body=body,
-            html=html,
-            render_version=RENDER_VERSION,
-        )
-        attachments = _claim_attachments(message=message, tokens=attachment_tokens, author=author)
-        event_record(
-            group=group,
-            seq=seq,
-            type="message.created",
-            data=message_data(message, author=author, attachments=attachments),
-        )
-        # The author has read their own message.
-        Membership.objects.filter(pk=_membership.pk, last_read_seq__lt=seq).update(
-            last_read_seq=seq
-        )
+    try:
+        with transaction.atomic():
+            seq, membership = _lock_and_check_poster(group=group, author=author)
+            reply_to = None
+            if reply_to_seq is not None:
+                reply_to = Message.objects.filter(group=group, seq=reply_to_seq).first()
+                if reply_to is None:
+                    raise ValidationError({"reply_to": _("There is no such message to reply to.")})
+            message = Message.objects.create(
+                group=group,
+                seq=seq,
+                author=author,
+                kind=kind,
+                reply_to=reply_to,
+                client_id=client_id,
+                body=body,
+                html=html,
+                render_version=RENDER_VERSION,
+            )
+            attachments = _claim_attachments(
+                message=message, tokens=attachment_tokens, author=author
+            )
+            event_record(
+                group=group,
+                seq=seq,
+                type="message.created",
+                data=message_data(message, author=author, attachments=attachments),
+            )
+            # The author has read their own message; the cursor moves only if nothing
+            # before it is unread, so posting never marks others' messages as read.
+            Membership.objects.filter(pk=membership.pk, last_read_seq=seq - 1).update(
+                last_read_seq=seq
+            )
+    except IntegrityError:
+        # A resend raced the first copy (two tabs, a retry on a slow line): the unique
+        # (author, client_id) constraint stopped it and the rollback gave the seq back.
+        existing = _already_posted(author=author, client_id=client_id, group=group)
+        if existing is None:
+            raise
+        return existing, False
     return message, True
 
 
@@ -186,7 +209,7 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
     with transaction.atomic():
         event_seq = allocate_seq(group_id=group.pk)
         if not Membership.objects.filter(
-            group=group, user=author, removed_at__isnull=True
+            group=group, user=author, removed_at__isnull=True, user__is_active=True
         ).exists():
             raise GroupNotFound
         message = Message.objects.filter(group=group, seq=seq).first()
@@ -194,6 +217,12 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
             raise ValidationError({"seq": _("There is no such message.")})
         if message.author_id != author.pk:
             raise PermissionDenied(_("Only the author may retract a message."))
+        if message.kind == Message.Kind.SEIZURE:
+            # The seizure itself stays on record (and goes to the CEN database);
+            # hiding its announcement would leave the group blind to it.
+            raise ValidationError(
+                {"seq": _("A seizure report is not retracted: ask a coordinator to reject it.")}
+            )
         if message.is_retracted:
             # Nothing changes: roll back the seq taken above.
             transaction.set_rollback(True)
@@ -221,14 +250,21 @@ def _receipt_frame(*, group: ClosedUserGroup, seq: int, user, acknowledged: bool
     }
 
 
-def _notify_receipt(
-    *, group: ClosedUserGroup, message: Message, coordinators: set[int], frame: dict, reader
+def _notify_receipts(
+    *, group: ClosedUserGroup, receipts: list[tuple[Message, dict]], coordinators: set[int], reader
 ) -> None:
-    """Receipts go live to the message's author and the group's coordinators."""
-    for watcher in (coordinators | {message.author_id}) - {reader.pk, None}:
+    """Receipts go live to each message's author and to the group's coordinators.
+
+    One channel message per person, however many messages were read at once.
+    """
+    frames_for: dict[int, list[dict]] = {}
+    for message, frame in receipts:
+        for watcher in (coordinators | {message.author_id}) - {reader.pk, None}:
+            frames_for.setdefault(watcher, []).append(frame)
+    for watcher, frames in frames_for.items():
         notify_user_on_commit(
             user_id=watcher,
-            message={"type": "receipt.update", "group_id": group.pk, "frame": frame},
+            message={"type": "receipt.update", "group_id": group.pk, "frames": frames},
         )
 
 
@@ -263,11 +299,18 @@ def receipt_mark_read(*, user, group: ClosedUserGroup, up_to_seq: int) -> int:
             .exclude(author=user)
             .only("id", "seq", "author_id")
         )
-        coordinators = _coordinator_ids(group) if newly_read else set()
-        for message in newly_read:
-            frame = _receipt_frame(group=group, seq=message.seq, user=user, acknowledged=False)
-            _notify_receipt(
-                group=group, message=message, coordinators=coordinators, frame=frame, reader=user
+        if newly_read:
+            _notify_receipts(
+                group=group,
+                receipts=[
+                    (
+                        message,
+                        _receipt_frame(group=group, seq=message.seq, user=user, acknowledged=False),
+                    )
+                    for message in newly_read
+                ],
+                coordinators=_coordinator_ids(group),
+                reader=user,
             )
     return up_to_seq
 
@@ -296,12 +339,12 @@ def receipt_acknowledge(*, user, group: ClosedUserGroup, seq: int) -> Receipt:
         receipt.save(update_fields=["acknowledged_at", "read_at"])
         if membership.last_read_seq < seq:
             Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
-        frame = _receipt_frame(group=group, seq=seq, user=user, acknowledged=True)
-        _notify_receipt(
+        _notify_receipts(
             group=group,
-            message=message,
+            receipts=[
+                (message, _receipt_frame(group=group, seq=seq, user=user, acknowledged=True))
+            ],
             coordinators=_coordinator_ids(group),
-            frame=frame,
             reader=user,
         )
     return receipt

@@ -111,8 +111,11 @@ def test_pages_static_files_and_sockets_pass_through_the_proxy(proxied, world):
                 additional_headers={"Authorization": f"Token {sender}"},
             ) as via_proxy,
         ):
-            assert json.loads(await direct.recv())["type"] == "hello"
+            hello = json.loads(await direct.recv())
+            assert hello["type"] == "hello"
             assert json.loads(await via_proxy.recv())["type"] == "hello"
+            # Live events flow once the client has synced its cursors.
+            await direct.send(json.dumps({"type": "sync", "cursors": hello["groups"]}))
             await via_proxy.send(
                 json.dumps(
                     {

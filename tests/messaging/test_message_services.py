@@ -1,0 +1,762 @@
+"""messaging.services: posting, retracting and receipts, against PostgreSQL and Redis."""
+
+import asyncio
+import json
+import threading
+import uuid
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+
+from groups.models import ClosedUserGroup, Membership, Role
+from groups.selectors import GroupNotFound
+from groups.services import group_create, group_set_status, membership_add, membership_remove
+from messaging.events import allocate_seq, event_record
+from messaging.history import message_item
+from messaging.models import GroupEvent, Message, Receipt
+from messaging.realtime import group_channel, user_channel
+from messaging.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
+from messaging.services import (
+    message_post,
+    message_retract,
+    receipt_acknowledge,
+    receipt_mark_read,
+)
+
+# ---- helpers ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def emitted(django_capture_on_commit_callbacks):
+    """``emitted(action, *channel_groups)`` runs ``action`` with its on-commit
+    callbacks executed and returns ``(result, messages)``: what the real channel
+    layer delivered to those channel groups."""
+
+    def run(action, *channel_groups, wait: float = 0.3):
+        def act():
+            with django_capture_on_commit_callbacks(execute=True):
+                return action()
+
+        async def scenario():
+            layer = get_channel_layer()
+            channel = await layer.new_channel()
+            for name in channel_groups:
+                await layer.group_add(name, channel)
+            try:
+                # Runs in this (the test's) thread: the same database transaction.
+                result = await sync_to_async(act)()
+                received = []
+                while True:
+                    try:
+                        received.append(await asyncio.wait_for(layer.receive(channel), wait))
+                    except TimeoutError:
+                        return result, received
+            finally:
+                for name in channel_groups:
+                    await layer.group_discard(name, channel)
+
+        return async_to_sync(scenario)()
+
+    return run
+
+
+def post(author, group, body="hello", **extra):
+    extra.setdefault("client_id", uuid.uuid4())
+    message, _created = message_post(author=author, group=group, body=body, **extra)
+    return message
+
+
+def head(group) -> int:
+    return ClosedUserGroup.objects.values_list("last_seq", flat=True).get(pk=group.pk)
+
+
+def event_seqs(group) -> list[int]:
+    return list(
+        GroupEvent.objects.filter(group=group).order_by("seq").values_list("seq", flat=True)
+    )
+
+
+# ---- message_post -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_post_stores_the_message_and_its_event_then_broadcasts_it(world, emitted):
+    before = head(world.group)
+    receipt_mark_read(user=world.officer_fr, group=world.group, up_to_seq=before)
+    client_id = uuid.uuid4()
+    (message, created), sent = emitted(
+        lambda: message_post(
+            author=world.officer_fr, group=world.group, body="Seized *40 kg*", client_id=client_id
+        ),
+        group_channel(world.group.pk),
+    )
+    assert created
+    assert message.seq == before + 1 == head(world.group)
+    assert (message.kind, message.body, message.client_id) == ("text", "Seized *40 kg*", client_id)
+    assert message.html == "<p>Seized <em>40 kg</em></p>\n"
+    event = GroupEvent.objects.get(group=world.group, seq=message.seq)
+    assert event.type == "message.created"
+    assert event.data == {
+        "seq": message.seq,
+        "kind": "text",
+        "author": "officer.fr",
+        "author_name": "officer.fr",
+        "country": "FR",
+        "html": "<p>Seized <em>40 kg</em></p>\n",
+        "reply_to": None,
+        "client_id": str(client_id),
+        "created_at": message.created_at.isoformat(),
+        "attachments": [],
+    }
+    assert len(sent) == 1
+    assert (sent[0]["type"], sent[0]["group_id"], sent[0]["seq"]) == (
+        "cug.event",
+        world.group.pk,
+        message.seq,
+    )
+    assert json.loads(sent[0]["text"]) == {
+        "type": "event",
+        "group": world.group.slug,
+        "seq": message.seq,
+        "event": "message.created",
+        "data": event.data,
+    }
+    # The author, who had read everything before, has read their own message too.
+    membership = Membership.objects.get(user=world.officer_fr, group=world.group)
+    assert membership.last_read_seq == message.seq
+
+
+@pytest.mark.django_db
+def test_posting_does_not_mark_unread_messages_of_others_as_read(world):
+    unread = post(world.officer_de, world.group, "urgent", kind="alert")
+    post(world.officer_fr, world.group, "sent from my offline queue")
+    membership = Membership.objects.get(user=world.officer_fr, group=world.group)
+    assert membership.last_read_seq < unread.seq
+
+
+@pytest.mark.django_db
+def test_post_costs_a_few_queries(world, django_assert_max_num_queries):
+    post(world.officer_fr, world.group, "warm-up")
+    # Idempotency look-up, seq + lock, membership check, insert, event, read cursor,
+    # and the savepoint around them.
+    with django_assert_max_num_queries(8):
+        post(world.officer_fr, world.group, "counted")
+
+
+@pytest.mark.django_db
+def test_same_client_id_twice_stores_one_message(world, emitted):
+    client_id = uuid.uuid4()
+    first, created = message_post(
+        author=world.officer_fr, group=world.group, body="once", client_id=client_id
+    )
+    assert created
+    before = head(world.group)
+    (again, created_again), sent = emitted(
+        lambda: message_post(
+            author=world.officer_fr,
+            group=world.group,
+            body="once, edited?",
+            client_id=str(client_id).upper(),
+        ),
+        group_channel(world.group.pk),
+    )
+    assert not created_again and again.pk == first.pk and again.body == "once"
+    assert Message.objects.filter(author=world.officer_fr, client_id=client_id).count() == 1
+    assert head(world.group) == before
+    assert sent == []
+
+
+@pytest.mark.django_db
+def test_client_id_is_per_author(world):
+    client_id = uuid.uuid4()
+    mine = post(world.officer_fr, world.group, client_id=client_id)
+    theirs = post(world.officer_de, world.group, client_id=client_id)
+    assert mine.pk != theirs.pk and theirs.seq == mine.seq + 1
+
+
+@pytest.mark.django_db
+def test_a_client_id_used_in_another_group_is_refused(world):
+    other = group_create(name="Second unit", created_by=world.ocu)
+    membership_add(group=other, user=world.officer_fr, role=Role.MEMBER, added_by=world.ocu)
+    client_id = uuid.uuid4()
+    post(world.officer_fr, world.group, client_id=client_id)
+    with pytest.raises(ValidationError) as refused:
+        post(world.officer_fr, other, client_id=client_id)
+    assert "client_id" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_observer_is_refused_and_no_seq_is_used(world, emitted):
+    before = head(world.group)
+
+    def observer_posts():
+        with pytest.raises(PermissionDenied):
+            post(world.observer, world.group, "I only read")
+
+    _result, sent = emitted(observer_posts, group_channel(world.group.pk))
+    assert head(world.group) == before
+    assert event_seqs(world.group)[-1] == before
+    assert sent == []
+    assert not Message.objects.filter(author=world.observer).exists()
+
+
+@pytest.mark.django_db
+def test_read_only_group_is_refused(world):
+    group_set_status(group=world.group, status=ClosedUserGroup.Status.READ_ONLY)
+    before = head(world.group)
+    with pytest.raises(PermissionDenied):
+        post(world.officer_fr, world.group)
+    assert head(world.group) == before
+
+
+@pytest.mark.django_db
+def test_non_member_gets_group_not_found(world):
+    before = head(world.group)
+    with pytest.raises(GroupNotFound):
+        post(world.outsider, world.group)
+    assert head(world.group) == before
+
+
+@pytest.mark.django_db
+def test_removed_member_gets_group_not_found(world):
+    membership_remove(group=world.group, user=world.officer_fr, removed_by=world.ocu)
+    with pytest.raises(GroupNotFound):
+        post(world.officer_fr, world.group)
+
+
+@pytest.mark.django_db
+def test_deactivated_member_cannot_post_with_a_stale_user_object(world):
+    """A socket loads its user once, at connect: the service reads the account's state."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=world.officer_fr.pk).update(is_active=False)
+    assert world.officer_fr.is_active  # the object the socket holds
+    with pytest.raises(GroupNotFound):
+        post(world.officer_fr, world.group)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"body": ""}, "body"),
+        ({"body": "  \n\t"}, "body"),
+        ({"body": None}, "body"),
+        ({"body": ["list"]}, "body"),
+        ({"client_id": "not-a-uuid"}, "client_id"),
+        ({"client_id": None}, "client_id"),
+        ({"client_id": ""}, "client_id"),
+        ({"kind": "seizure"}, "kind"),
+        ({"kind": "shout"}, "kind"),
+        ({"kind": ["text"]}, "kind"),
+        ({"kind": None}, "kind"),
+        ({"reply_to_seq": 999_999}, "reply_to"),
+        ({"attachment_tokens": ["no-such-token"]}, "attachments"),
+    ],
+)
+def test_invalid_post_is_refused_and_uses_no_seq(world, changes, field):
+    before = head(world.group)
+    arguments = {"body": "hello", "client_id": uuid.uuid4(), **changes}
+    with pytest.raises(ValidationError) as refused:
+        message_post(author=world.officer_fr, group=world.group, **arguments)
+    assert field in refused.value.message_dict
+    assert head(world.group) == before
+    assert not Message.objects.filter(author=world.officer_fr).exists()
+
+
+@pytest.mark.django_db
+def test_body_length_limit(world, settings):
+    settings.MESSAGE_MAX_LENGTH = 20
+    post(world.officer_fr, world.group, "x" * 20)
+    with pytest.raises(ValidationError) as refused:
+        post(world.officer_fr, world.group, "x" * 21)
+    assert "20" in refused.value.message_dict["body"][0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["text", "alert", "request", "reply", "notice"])
+def test_every_postable_kind(world, kind):
+    assert post(world.officer_fr, world.group, kind=kind).kind == kind
+
+
+@pytest.mark.django_db
+def test_reply_to_points_at_the_message_with_that_seq(world):
+    question = post(world.officer_fr, world.group, "Anyone seen MSKU1234567?", kind="request")
+    answer = post(world.officer_de, world.group, "Yes, Hamburg", reply_to_seq=question.seq)
+    assert answer.reply_to == question
+    event = GroupEvent.objects.get(group=world.group, seq=answer.seq)
+    assert event.data["reply_to"] == question.seq
+
+
+@pytest.mark.django_db
+def test_reply_to_an_event_that_is_not_a_message_is_refused(world):
+    member_added = GroupEvent.objects.filter(group=world.group, type="member.added").first()
+    with pytest.raises(ValidationError) as refused:
+        post(world.officer_de, world.group, "?", reply_to_seq=member_added.seq)
+    assert "reply_to" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_reply_to_a_message_of_another_group_is_refused(world):
+    other = group_create(name="Second unit", created_by=world.ocu)
+    elsewhere = post(world.ocu, other, "elsewhere")
+    # The same seq number may exist in this group too: make sure it does not.
+    assert not Message.objects.filter(group=world.group, seq=elsewhere.seq).exists()
+    with pytest.raises(ValidationError):
+        post(world.ocu, world.group, "?", reply_to_seq=elsewhere.seq)
+
+
+# ---- Markdown ---------------------------------------------------------------------
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=https://evil.test/x.js></SCRIPT>",
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](  javascript:alert(1))",
+    "[x](java&#x09;script:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](vbscript:msgbox(1))",
+    "![x](javascript:alert(1))",
+    "![x](https://evil.test/pixel.gif)",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="https://evil.test" onclick="alert(1)">x</a>',
+    "<iframe src=https://evil.test></iframe>",
+    "<svg onload=alert(1)>",
+    "<style>body{display:none}</style>",
+    '[x](https://example.org "t\\" onmouseover=\\"alert(1))',
+    "<javascript:alert(1)>",
+    "**bold <b onmouseover=alert(1)>x</b>**",
+    "```\n<script>alert(1)</script>\n```",
+    "| a |\n|---|\n| <img src=x onerror=alert(1)> |",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_markdown_renders_inert(source):
+    html = render_markdown(source)
+    for tag, attributes in _tags(html):
+        assert tag in ALLOWED_TAGS, html
+        assert set(attributes) <= ALLOWED_ATTRIBUTES.get(tag, set()) | {"rel"}, html
+        assert not any(name.startswith("on") for name in attributes), html
+        if tag == "a":
+            # A relative link (no scheme) is harmless; any scheme must be a safe one.
+            assert urlsplit(attributes["href"]).scheme in {"", "http", "https", "mailto"}, html
+            assert attributes["rel"] == "noopener noreferrer nofollow", html
+    lowered = html.lower()
+    for dangerous in ("<script", "<img", "<iframe", "<svg", "<style"):
+        assert dangerous not in lowered, html
+
+
+@pytest.mark.django_db
+def test_hostile_post_is_stored_and_broadcast_sanitised(world):
+    message = post(
+        world.officer_fr,
+        world.group,
+        "<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+    )
+    assert "<script" not in message.html and "<img" not in message.html
+    assert "&lt;script&gt;" in message.html
+    assert 'href="javascript' not in message.html
+    event = GroupEvent.objects.get(group=world.group, seq=message.seq)
+    assert event.data["html"] == message.html
+    assert message.body.startswith("<script>")  # the source is kept as written
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        (
+            "[the manifest](https://example.org/m?id=1)",
+            '<p><a href="https://example.org/m?id=1" rel="noopener noreferrer nofollow">'
+            "the manifest</a></p>\n",
+        ),
+        (
+            "<https://example.org>",
+            '<p><a href="https://example.org" rel="noopener noreferrer nofollow">'
+            "https://example.org</a></p>\n",
+        ),
+        (
+            "[ocu](mailto:ocu@example.org)",
+            '<p><a href="mailto:ocu@example.org" rel="noopener noreferrer nofollow">ocu</a></p>\n',
+        ),
+        (
+            "**40 kg** of ~~sugar~~ cocaine",
+            "<p><strong>40 kg</strong> of <s>sugar</s> cocaine</p>\n",
+        ),
+        ("a < b & c > d", "<p>a &lt; b &amp; c &gt; d</p>\n"),
+    ],
+)
+def test_markdown_renders_links_and_emphasis(source, html):
+    assert render_markdown(source) == html
+
+
+# ---- message_retract --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_retract_hides_the_content_for_everyone_and_scrubs_the_replay(world, emitted):
+    message = post(world.officer_fr, world.group, "wrong container number")
+    (retracted, sent) = emitted(
+        lambda: message_retract(author=world.officer_fr, group=world.group, seq=message.seq),
+        group_channel(world.group.pk),
+    )
+    assert retracted.is_retracted
+    message.refresh_from_db()
+    assert message.retracted_at is not None
+    assert message.body == "wrong container number"  # the record is kept
+    retraction = GroupEvent.objects.get(group=world.group, seq=message.seq + 1)
+    assert (retraction.type, retraction.data) == ("message.retracted", {"message_seq": message.seq})
+    assert [json.loads(m["text"])["event"] for m in sent] == ["message.retracted"]
+    # Catch-up replays the stream: the original event no longer carries the content.
+    created = GroupEvent.objects.get(group=world.group, seq=message.seq)
+    assert created.data["html"] == "" and created.data["retracted"] is True
+    assert created.data["attachments"] == []
+    assert "wrong container" not in json.dumps(created.data)
+    # History and the API show it retracted too.
+    item = message_item(message)
+    assert item["html"] == "" and item["retracted"] is True
+
+
+@pytest.mark.django_db
+def test_retracting_twice_changes_nothing(world, emitted):
+    message = post(world.officer_fr, world.group)
+    message_retract(author=world.officer_fr, group=world.group, seq=message.seq)
+    before = head(world.group)
+    _again, sent = emitted(
+        lambda: message_retract(author=world.officer_fr, group=world.group, seq=message.seq),
+        group_channel(world.group.pk),
+    )
+    assert head(world.group) == before
+    assert sent == []
+
+
+@pytest.mark.django_db
+def test_only_the_author_retracts(world):
+    message = post(world.officer_fr, world.group)
+    before = head(world.group)
+    with pytest.raises(PermissionDenied):
+        message_retract(author=world.ocu, group=world.group, seq=message.seq)
+    with pytest.raises(GroupNotFound):
+        message_retract(author=world.outsider, group=world.group, seq=message.seq)
+    with pytest.raises(ValidationError):
+        message_retract(author=world.officer_fr, group=world.group, seq=10_000)
+    assert head(world.group) == before
+    message.refresh_from_db()
+    assert not message.is_retracted
+
+
+@pytest.mark.django_db
+def test_a_seizure_report_is_not_retracted(world):
+    with transaction.atomic():
+        seq = allocate_seq(group_id=world.group.pk)
+        report = Message.objects.create(
+            group=world.group,
+            seq=seq,
+            author=world.officer_fr,
+            kind=Message.Kind.SEIZURE,
+            client_id=uuid.uuid4(),
+            body="40 kg cocaine",
+            html="<p>40 kg cocaine</p>",
+            render_version=1,
+        )
+        event_record(group=world.group, seq=seq, type="seizure.reported", data={"seq": seq})
+    with pytest.raises(ValidationError):
+        message_retract(author=world.officer_fr, group=world.group, seq=report.seq)
+    assert head(world.group) == seq
+
+
+# ---- receipts ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_marking_read_tells_each_author_and_the_coordinators_once(world, emitted):
+    first = post(world.officer_fr, world.group, "one")
+    second = post(world.officer_fr, world.group, "two")
+    own = post(world.officer_de, world.group, "mine")
+    cursor, sent = emitted(
+        lambda: receipt_mark_read(user=world.officer_de, group=world.group, up_to_seq=own.seq),
+        user_channel(world.officer_fr.pk),
+        user_channel(world.ocu.pk),
+        user_channel(world.officer_de.pk),
+    )
+    assert cursor == own.seq
+    assert Membership.objects.get(user=world.officer_de, group=world.group).last_read_seq == own.seq
+    # One channel message per person (author, coordinator), each with every receipt.
+    assert len(sent) == 2
+    frames = [frame for message in sent for frame in message["frames"]]
+    assert {(f["seq"], f["user"], f["acknowledged"]) for f in frames} == {
+        (first.seq, "officer.de", False),
+        (second.seq, "officer.de", False),
+    }
+    assert all(m["type"] == "receipt.update" and m["group_id"] == world.group.pk for m in sent)
+
+
+@pytest.mark.django_db
+def test_the_read_cursor_never_moves_back_nor_past_the_head(world, emitted):
+    message = post(world.officer_fr, world.group)
+    assert receipt_mark_read(user=world.officer_de, group=world.group, up_to_seq=10**30) == (
+        message.seq
+    )
+    cursor, sent = emitted(
+        lambda: receipt_mark_read(user=world.officer_de, group=world.group, up_to_seq=1),
+        user_channel(world.officer_fr.pk),
+    )
+    assert cursor == message.seq and sent == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seq", [-1, "3", None, True, 1.5])
+def test_marking_read_needs_a_seq(world, seq):
+    with pytest.raises(ValidationError):
+        receipt_mark_read(user=world.officer_de, group=world.group, up_to_seq=seq)
+
+
+@pytest.mark.django_db
+def test_only_members_mark_read(world):
+    with pytest.raises(GroupNotFound):
+        receipt_mark_read(user=world.outsider, group=world.group, up_to_seq=1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["alert", "request"])
+def test_acknowledging_an_alert_records_it_and_tells_the_author(world, emitted, kind):
+    alert = post(world.officer_fr, world.group, "Stop truck AB-123-CD", kind=kind)
+    receipt, sent = emitted(
+        lambda: receipt_acknowledge(user=world.officer_de, group=world.group, seq=alert.seq),
+        user_channel(world.officer_fr.pk),
+    )
+    assert receipt.acknowledged_at is not None and receipt.read_at is not None
+    assert Membership.objects.get(user=world.officer_de, group=world.group).last_read_seq >= (
+        alert.seq
+    )
+    assert [m["frames"] for m in sent] == [
+        [
+            {
+                "type": "receipt",
+                "group": world.group.slug,
+                "seq": alert.seq,
+                "user": "officer.de",
+                "read": True,
+                "acknowledged": True,
+            }
+        ]
+    ]
+    # A second acknowledgement changes nothing and tells no one.
+    again, sent = emitted(
+        lambda: receipt_acknowledge(user=world.officer_de, group=world.group, seq=alert.seq),
+        user_channel(world.officer_fr.pk),
+    )
+    assert again.acknowledged_at == receipt.acknowledged_at and sent == []
+    assert Receipt.objects.filter(message=alert).count() == 1
+
+
+@pytest.mark.django_db
+def test_acknowledging_a_text_message_or_nothing_is_refused(world):
+    text = post(world.officer_fr, world.group, "chatting")
+    with pytest.raises(ValidationError):
+        receipt_acknowledge(user=world.officer_de, group=world.group, seq=text.seq)
+    with pytest.raises(ValidationError):
+        receipt_acknowledge(user=world.officer_de, group=world.group, seq=10_000)
+    with pytest.raises(GroupNotFound):
+        receipt_acknowledge(user=world.outsider, group=world.group, seq=text.seq)
+    assert not Receipt.objects.exists()
+
+
+# ---- concurrency (real threads, real PostgreSQL) ----------------------------------
+
+
+def _in_threads(workers, *, reader=None):
+    """Start ``workers`` (and ``reader``) together; return the errors they raised."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(workers) + (1 if reader else 0))
+    done = threading.Event()
+
+    def run(work):
+        try:
+            barrier.wait()
+            work()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def read():
+        try:
+            barrier.wait()
+            while not done.is_set():
+                reader()
+            reader()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
+    reading = threading.Thread(target=read) if reader else None
+    for thread in threads + ([reading] if reading else []):
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    done.set()
+    if reading:
+        reading.join(timeout=120)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_get_gap_free_seqs_that_commit_in_order(world):
+    start = head(world.group)
+    authors = [world.ocu, world.officer_fr, world.officer_de]
+    per_author = 20
+    snapshots: list[list[int]] = []
+
+    def writer(author):
+        def work():
+            for n in range(per_author):
+                post(author, world.group, f"{author.username} #{n}")
+
+        return work
+
+    def reader():
+        snapshots.append(
+            list(
+                GroupEvent.objects.filter(group=world.group, seq__gt=start)
+                .order_by("seq")
+                .values_list("seq", flat=True)
+            )
+        )
+
+    errors = _in_threads([writer(author) for author in authors], reader=reader)
+    assert errors == []
+    total = len(authors) * per_author
+    expected = list(range(start + 1, start + total + 1))
+    messages = Message.objects.filter(group=world.group).order_by("seq")
+    assert [m.seq for m in messages] == expected
+    assert event_seqs(world.group)[-total:] == expected
+    assert head(world.group) == start + total
+    # Every moment a reader looked, what had committed was 1..k with nothing missing:
+    # a later seq never becomes visible before an earlier one (commit order = seq order).
+    assert snapshots and snapshots[-1] == expected
+    for seen in snapshots:
+        assert seen == expected[: len(seen)]
+    # Each author's messages carry increasing seqs in the order they were posted.
+    for author in authors:
+        bodies = [m.body for m in messages if m.author_id == author.pk]
+        assert bodies == [f"{author.username} #{n}" for n in range(per_author)]
+    # The stream is exactly the messages, each event pointing at its message.
+    data_seqs = [
+        e.data["seq"]
+        for e in GroupEvent.objects.filter(group=world.group, seq__gt=start).order_by("seq")
+    ]
+    assert data_seqs == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_resends_of_one_client_id_store_one_message(world):
+    start = head(world.group)
+    rounds = 8
+    results: list[tuple[int, uuid.UUID, int, bool]] = []
+
+    for round_number in range(rounds):
+        client_id = uuid.uuid4()
+
+        def resend(client_id=client_id, round_number=round_number):
+            message, created = message_post(
+                author=world.officer_fr,
+                group=world.group,
+                body=f"round {round_number}",
+                client_id=client_id,
+            )
+            results.append((round_number, client_id, message.pk, created))
+
+        assert _in_threads([resend, resend, resend]) == []
+
+    assert Message.objects.filter(author=world.officer_fr).count() == rounds
+    for round_number in range(rounds):
+        answers = [r for r in results if r[0] == round_number]
+        assert len(answers) == 3
+        assert len({pk for _r, _c, pk, _created in answers}) == 1
+        assert sorted(created for *_rest, created in answers) == [False, False, True]
+    assert head(world.group) == start + rounds
+    assert event_seqs(world.group)[-rounds:] == list(range(start + 1, start + rounds + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_use_of_one_client_id_in_two_groups_stores_one(world):
+    other = group_create(name="Second unit", created_by=world.ocu)
+    membership_add(group=other, user=world.officer_fr, role=Role.MEMBER, added_by=world.ocu)
+    outcomes: list[str] = []
+    for _round in range(5):
+        client_id = uuid.uuid4()
+
+        def attempt(group, client_id=client_id):
+            try:
+                post(world.officer_fr, group, client_id=client_id)
+                outcomes.append("stored")
+            except ValidationError as error:
+                assert "client_id" in error.message_dict
+                outcomes.append("refused")
+
+        assert _in_threads([lambda: attempt(world.group), lambda: attempt(other)]) == []
+        assert Message.objects.filter(client_id=client_id).count() == 1
+    assert sorted(outcomes) == ["refused"] * 5 + ["stored"] * 5
+    # Neither group's stream has a hole.
+    for group in (world.group, other):
+        seqs = event_seqs(group)
+        assert seqs == list(range(1, len(seqs) + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_removal_committed_first_stops_the_next_post(world):
+    """The post re-checks membership after the group lock: a removal that commits
+    while the post waits for the lock is seen."""
+    locked = threading.Event()
+    release = threading.Event()
+    outcome: list[object] = []
+
+    def remove_slowly():
+        with transaction.atomic():
+            ClosedUserGroup.objects.select_for_update().get(pk=world.group.pk)
+            locked.set()
+            release.wait(timeout=10)
+            membership_remove(group=world.group, user=world.officer_fr, removed_by=world.ocu)
+
+    def try_to_post():
+        locked.wait(timeout=10)
+        try:
+            post(world.officer_fr, world.group, "slipping in?")
+            outcome.append("posted")
+        except GroupNotFound:
+            outcome.append("not found")
+
+    def let_go():
+        locked.wait(timeout=10)
+        threading.Event().wait(0.3)  # the post is now waiting for the lock
+        release.set()
+
+    assert _in_threads([remove_slowly, try_to_post, let_go]) == []
+    assert outcome == ["not found"]
+    assert not Message.objects.filter(author=world.officer_fr).exists()
