@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "cencomm",
     "groups",
     "messaging",
@@ -121,12 +123,18 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cencomm.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # No health-check query before every use: the websocket consumers reach the
+        # database many times a second, and a broken connection is dropped on its
+        # first error anyway (measured: docs/performance.md).
+        conn_health_checks=False,
     ),
     "cen": dj_database_url.parse(
         os.environ.get("CEN_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cen.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # No health-check query before every use: the websocket consumers reach the
+        # database many times a second, and a broken connection is dropped on its
+        # first error anyway (measured: docs/performance.md).
+        conn_health_checks=False,
     ),
 }
 for _database in DATABASES.values():
@@ -201,9 +209,15 @@ LOGIN_REDIRECT_URL = "groups:my_groups"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
+# The six languages of CENcomm. Arabic is written right to left: the pages set
+# dir="rtl" and the stylesheet uses logical properties, so the layout mirrors.
 LANGUAGES = [
     ("en", _("English")),
     ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("ru", _("Russian")),
+    ("ar", _("Arabic")),
+    ("pt", _("Portuguese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
@@ -339,3 +353,20 @@ WEBSOCKET_SESSION_CHECK_SECONDS = float(os.environ.get("WEBSOCKET_SESSION_CHECK_
 # A seizure may be dated this many days before the operation's planned start or
 # after its planned end (officers report late; operations start early at some posts).
 SEIZURE_DATE_TOLERANCE_DAYS = int(os.environ.get("SEIZURE_DATE_TOLERANCE_DAYS", "7"))
+
+# Background jobs (the CEN transfer): django-tasks with its database backend, so a
+# job is queued in the same transaction as the TransferRun that asks for it, and
+# `manage.py db_worker` runs it (docs/transfer.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seizures per CEN transaction (batch + checkpoint), and how long a running transfer
+# may show no progress before the next start takes it over.
+CEN_TRANSFER_BATCH_SIZE = int(os.environ.get("CEN_TRANSFER_BATCH_SIZE", "2000"))
+CEN_TRANSFER_STALE_SECONDS = int(os.environ.get("CEN_TRANSFER_STALE_SECONDS", "300"))
+
+# Spreadsheet imports: the largest file, and the most rows, taken in one go.
+SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(10 * 1024 * 1024)))
+SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "50000"))
+# A socket holds a group's live events until the client has synced it (so that
+# catch-up and live events never interleave); a client that never syncs gets them
+# after this long.
+WEBSOCKET_SYNC_GRACE_SECONDS = float(os.environ.get("WEBSOCKET_SYNC_GRACE_SECONDS", "5"))
