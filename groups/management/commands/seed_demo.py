@@ -11,6 +11,7 @@ from django.db import transaction
 from groups.models import Administration, Membership, Region, Role
 from groups.services import membership_add, profile_ensure
 from groups.two_factor import demo_device_ensure
+from operations.demo_data import synthetic_seizures
 from operations.models import Operation
 from operations.services import operation_create
 from operations.vocabularies import CommodityCategory
@@ -54,16 +55,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--members", type=int, default=0, help="add N synthetic officers to DEMO-2026"
         )
+        parser.add_argument("--seizures", type=int, default=0, help="add N validated synthetic seizures to DEMO-2026")
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
 
-    def handle(self, *args, members: int, force: bool, **options):
+    def handle(self, *args, members: int, seizures: int, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with a known password: it refuses to run with DEBUG off. "
                 "Use --force if this really is a demonstration server."
             )
-        if members < 0:
-            raise CommandError("--members must be zero or more.")
+        if members < 0 or seizures < 0:
+            raise CommandError("--members and --seizures must be zero or more.")
         password_hash = make_password(settings.DEMO_PASSWORD)
         with transaction.atomic():
             administrations = self._administrations()
@@ -89,6 +91,12 @@ class Command(BaseCommand):
                     password_hash,
                 )
                 self._ensure_member(operation, user, Role.MEMBER, users["ocu"])
+        if seizures:
+            reporters = [User.objects.get(username=name) for name in ("officer.fr", "officer.de", "officer.nl")]
+            created = synthetic_seizures(
+                operation=operation, count=seizures, reporters=reporters, validator=User.objects.get(username="ocu")
+            )
+            self.stdout.write(f"{created} synthetic validated seizures added ({seizures} wanted).")
         member_count = operation.group.memberships.filter(removed_at__isnull=True).count()
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,219 @@
+import csv
+import io
+import re
+import time
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from messaging.models import GroupEvent, Message
+from operations.models import Seizure
+from operations.spreadsheets import COLUMNS, SpreadsheetError, read_spreadsheet, seizures_import, template_workbook
+from tests.conftest import sign_in
+from tests.operations.conftest import new_uuid, seizure_data
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return Seizure.objects.count(), Message.objects.count(), GroupEvent.objects.count()
+
+
+def workbook_bytes(rows: list[dict], header=COLUMNS) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Seizures"
+    sheet.append(header)
+    for row in rows:
+        sheet.append([", ".join(row[c]) if isinstance(row.get(c), list) else row.get(c, "") for c in header])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def csv_bytes(rows: list[dict], delimiter=";") -> bytes:
+    output = io.StringIO()
+    writer = csv.writer(output, delimiter=delimiter)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([", ".join(row[c]) if isinstance(row.get(c), list) else row.get(c, "") for c in COLUMNS])
+    return ("\ufeff" + output.getvalue()).encode()
+
+
+def test_the_template_has_the_columns_and_drop_down_lists(active_world):
+    workbook = load_workbook(io.BytesIO(template_workbook(operation=active_world.operation)))
+    sheet = workbook["Seizures"]
+    assert [cell.value for cell in sheet[1]] == COLUMNS
+    validated = {str(v.sqref).split(":")[0][:-1] for v in sheet.data_validations.dataValidation}
+    letters = {column: chr(ord("A") + index) for index, column in enumerate(COLUMNS)}
+    for column in ("commodity_category", "unit", "transport_mode", "reporting_country", "currency", "direction"):
+        assert letters[column] in validated, column
+    assert workbook["Lists"].sheet_state == "hidden"
+
+
+def test_a_filled_template_imports_every_row(active_world):
+    world = active_world
+    rows = [seizure_data(commodity_description=f"row {n}") for n in range(5)]
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=workbook_bytes(rows))
+    assert report.ok and report.created == 5
+    assert Seizure.objects.filter(operation=world.operation, reported_by=world.officer_fr).count() == 5
+    assert GroupEvent.objects.filter(group=world.group, type="seizure.reported").count() == 5
+    seqs = list(GroupEvent.objects.filter(group=world.group).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_csv_with_semicolons_and_a_bom_imports(active_world):
+    world = active_world
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=csv_bytes([seizure_data()]))
+    assert report.ok and report.created == 1
+
+
+def test_one_bad_row_stores_nothing_and_names_row_column_and_reason(active_world):
+    world = active_world
+    before = counts()
+    rows = [seizure_data(), seizure_data(quantity="-2"), seizure_data(), seizure_data(unit="bushel")]
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=workbook_bytes(rows))
+    assert not report.ok
+    assert [(row, column) for row, column, _reason in report.errors] == [(3, "quantity"), (5, "unit")]
+    assert "more than zero" in report.errors[0][2]
+    assert counts() == before
+
+
+def test_the_same_file_twice_stores_nothing_new(active_world):
+    world = active_world
+    data = workbook_bytes([seizure_data(), seizure_data(place="Other port")])
+    first = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    second = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    assert (first.created, second.created, second.already_there) == (2, 0, 2)
+    assert Seizure.objects.count() == 2
+
+
+def test_explicit_uuids_are_idempotent_and_duplicates_in_a_file_are_refused(active_world):
+    world = active_world
+    same = new_uuid()
+    rows = [{**seizure_data(), "client_uuid": same}, {**seizure_data(), "client_uuid": same}]
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=workbook_bytes(rows))
+    assert [(row, column) for row, column, _ in report.errors] == [(3, "client_uuid")]
+
+
+def zip_bomb() -> bytes:
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<a>" + "0" * (150 * 1024 * 1024) + "</a>")
+    return output.getvalue()
+
+
+def billion_laughs() -> bytes:
+    good = io.BytesIO(workbook_bytes([seizure_data()]))
+    output = io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(rb"^<\?xml[^>]*\?>", b"", content)
+                content = (
+                    b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY lol "lol">'
+                    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+                    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+                    + body.replace(b"<t>", b"<t>&lol3;", 1)
+                )
+            target.writestr(item, content)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (zip_bomb, "compressed suspiciously well"),
+        (billion_laughs, "not a readable .xlsx"),
+        (lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "UTF-8"),
+        (lambda: b"PK\x03\x04broken", "not a readable .xlsx"),
+        (lambda: b"", "empty"),
+        (lambda: b"date,place\n2026-01-01,x\n", "does not match the template"),
+    ],
+)
+def test_hostile_or_broken_files_are_refused_before_any_write(active_world, make, message):
+    before = counts()
+    with pytest.raises(SpreadsheetError) as error:
+        seizures_import(reporter=active_world.officer_fr, operation=active_world.operation, data=make())
+    assert message in " ".join(error.value.messages)
+    assert counts() == before
+
+
+def test_too_many_members_are_refused():
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as archive:
+        for number in range(250):
+            archive.writestr(f"part{number}.xml", "x")
+    with pytest.raises(SpreadsheetError):
+        read_spreadsheet(output.getvalue())
+
+
+def test_ten_thousand_rows_import_in_one_go(active_world):
+    world = active_world
+    rows = [seizure_data(commodity_description=f"bulk {n}") for n in range(10000)]
+    data = csv_bytes(rows, delimiter=",")
+    started = time.perf_counter()
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    seconds = time.perf_counter() - started
+    assert report.ok and report.created == 10000
+    assert Seizure.objects.filter(operation=world.operation).count() == 10000
+    print(f"10,000 rows imported in {seconds:.1f} s")
+
+
+def test_exports_neutralise_formulas(client, active_world):
+    world = active_world
+    # CSV: a workbook would store "=..." as a formula rather than as text.
+    data = csv_bytes([seizure_data(place="=HYPERLINK(\"http://evil\")", commodity_description="@SUM(A1)")])
+    seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    sign_in(client, world.observer)
+    text = client.get(reverse("operations:seizures_export_csv", kwargs={"code": world.operation.code})).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
+    xlsx = client.get(reverse("operations:seizures_export_xlsx", kwargs={"code": world.operation.code})).content
+    sheet = load_workbook(io.BytesIO(xlsx))["Seizures"]
+    values = [cell.value for cell in sheet[2]]
+    assert "'=HYPERLINK(\"http://evil\")" in values
+
+
+def test_the_upload_page_for_each_role(client, active_world):
+    world = active_world
+    url = reverse("operations:seizures_import", kwargs={"code": world.operation.code})
+    data = workbook_bytes([seizure_data()])
+    sign_in(client, world.outsider)
+    assert client.post(url, {"file": io.BytesIO(data)}).status_code == 404
+    sign_in(client, world.observer)
+    assert client.post(url, {"file": io.BytesIO(data)}).status_code == 403
+    sign_in(client, world.officer_fr)
+    upload = io.BytesIO(data)
+    upload.name = "seizures.xlsx"
+    response = client.post(url, {"file": upload})
+    assert response.status_code == 302
+    assert Seizure.objects.count() == 1
+    bad = io.BytesIO(workbook_bytes([seizure_data(quantity="zero")]))
+    bad.name = "bad.xlsx"
+    page = client.post(url, {"file": bad})
+    assert page.status_code == 400 and "quantity" in page.content.decode()
+
+
+def test_the_import_command(active_world, tmp_path):
+    world = active_world
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_bytes([seizure_data()]))
+    call_command("import_seizures", world.operation.code, str(good), "--as", "officer.fr")
+    assert Seizure.objects.count() == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([seizure_data(unit="bushel")]))
+    with pytest.raises(CommandError):
+        call_command("import_seizures", world.operation.code, str(bad), "--as", "officer.fr")
+
+
+def test_seed_demo_adds_validated_seizures_once(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--seizures", "50")
+    assert Seizure.objects.filter(status="validated").count() == 50
+    call_command("seed_demo", "--seizures", "50")
+    assert Seizure.objects.count() == 50
