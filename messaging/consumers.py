@@ -11,7 +11,7 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +21,7 @@ from groups.models import ClosedUserGroup
 from groups.sessions import session_channel, session_extend
 
 from . import selectors, services
+from .database import in_database_thread
 from .realtime import group_channel, user_channel
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self._close(CLOSE_UNAUTHENTICATED)
             return
-        groups = await database_sync_to_async(selectors.socket_groups)(user=user)
+        groups = await in_database_thread(selectors.socket_groups)(user=user)
         self.followed = {group_id: slug for group_id, (slug, _seq) in groups.items()}
         self.delivered = {group_id: seq for group_id, (_slug, seq) in groups.items()}
         self.floor = dict(self.delivered)
@@ -175,13 +176,13 @@ class CugConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(settings.WEBSOCKET_SESSION_CHECK_SECONDS)
             active, self.active_since_check = self.active_since_check, False
             if session_socket:
-                valid = await database_sync_to_async(selectors.session_is_valid)(
+                valid = await in_database_thread(selectors.session_is_valid)(
                     session_key=session_key, user_id=self.user.pk
                 )
                 if valid and active:
-                    valid = await database_sync_to_async(session_extend)(session_key=session_key)
+                    valid = await in_database_thread(session_extend)(session_key=session_key)
             else:
-                valid = await database_sync_to_async(selectors.token_is_valid)(
+                valid = await in_database_thread(selectors.token_is_valid)(
                     key=token_key, user_id=self.user.pk
                 )
             if not valid and not self.closing:
@@ -263,7 +264,7 @@ class CugConsumer(AsyncWebsocketConsumer):
                 wanted.append((group_id, cursor))
         if not wanted:
             return
-        heads = await database_sync_to_async(selectors.group_heads)(
+        heads = await in_database_thread(selectors.group_heads)(
             group_ids=[group_id for group_id, _cursor in wanted]
         )
         for group_id, cursor in wanted:
@@ -291,7 +292,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         page_size = settings.SYNC_PAGE_SIZE
         limited = True
         while position < head:
-            events = await database_sync_to_async(selectors.events_after)(
+            events = await in_database_thread(selectors.events_after)(
                 group_id=group_id,
                 user_id=self.user.pk,
                 after=position,
@@ -315,7 +316,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         slug = self.followed[group_id]
         position = self.delivered[group_id]
         while position < until:
-            events = await database_sync_to_async(selectors.events_after)(
+            events = await in_database_thread(selectors.events_after)(
                 group_id=group_id,
                 user_id=self.user.pk,
                 after=position,
@@ -358,7 +359,7 @@ class CugConsumer(AsyncWebsocketConsumer):
             )
             return
         try:
-            message, _created = await database_sync_to_async(services.message_post)(
+            message, _created = await in_database_thread(services.message_post)(
                 author=self.user,
                 group=group,
                 body=frame.get("body"),
@@ -389,7 +390,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         if group is None:
             return
         try:
-            cursor = await database_sync_to_async(services.receipt_mark_read)(
+            cursor = await in_database_thread(services.receipt_mark_read)(
                 user=self.user, group=group, up_to_seq=frame.get("seq")
             )
         except Exception as error:
@@ -418,7 +419,7 @@ class CugConsumer(AsyncWebsocketConsumer):
             )
             return
         try:
-            await database_sync_to_async(service)(**{author_kw: self.user}, group=group, seq=seq)
+            await in_database_thread(service)(**{author_kw: self.user}, group=group, seq=seq)
         except Exception as error:
             await self._send_service_error(error, group=group.slug)
             return
@@ -469,6 +470,20 @@ class CugConsumer(AsyncWebsocketConsumer):
 
     # ---- messages from the channel layer ----------------------------------------
 
+    async def dispatch(self, message):
+        """Handle one message without the database-thread round trip channels adds.
+
+        Channels closes stale database connections before every handler, on the one
+        database thread all sockets share: with hundreds of sockets that hop, not the
+        work, saturated the thread (docs/performance.md). Every handler here that
+        touches the database does so through database_sync_to_async, which closes
+        stale connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def cug_event(self, message):
         group_id = message["group_id"]
         if group_id not in self.followed or self.closing:
@@ -493,7 +508,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         waiting = [g for g in self.followed if g not in self.live]
         if not waiting or self.closing:
             return
-        heads = await database_sync_to_async(selectors.group_heads)(group_ids=waiting)
+        heads = await in_database_thread(selectors.group_heads)(group_ids=waiting)
         for group_id in waiting:
             if group_id in self.followed and group_id not in self.live:
                 self.live.add(group_id)
@@ -516,9 +531,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         # Join first, then read the head: an event committed in between is either
         # counted in the head or arrives afterwards, never lost.
         await self.channel_layer.group_add(group_channel(group_id), self.channel_name)
-        row = await database_sync_to_async(selectors.socket_group)(
-            user=self.user, group_id=group_id
-        )
+        row = await in_database_thread(selectors.socket_group)(user=self.user, group_id=group_id)
         if row is None:
             await self.channel_layer.group_discard(group_channel(group_id), self.channel_name)
             return

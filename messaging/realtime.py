@@ -8,9 +8,9 @@ misses a notification catches up by ``seq``.
 import json
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+
+from .publisher import publisher
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +24,8 @@ def user_channel(user_id: int) -> str:
 
 
 def _send(channel_group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(channel_group, message)
+    # Handed to the event loop in commit order; the database thread does not wait.
+    publisher.submit(channel_group, message)
 
 
 def send_on_commit(channel_group: str, message: dict, *, using: str = "default") -> None:

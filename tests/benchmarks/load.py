@@ -91,6 +91,8 @@ class Protocol:
             )
             hello = json.loads(await connection.recv())
             assert hello["type"] == "hello", hello
+            # As every client does: sync from the head, then live events flow.
+            await connection.send(json.dumps({"type": "sync", "cursors": hello["groups"]}))
             return connection
         return await websockets.connect(
             f"{self.base_url}?group={client.group}",
@@ -120,6 +122,8 @@ class Protocol:
                 return None
             if kind == "error":
                 client.errors += 1
+                return None
+            if kind == "sync.page":
                 return None
             if kind != "event" or frame.get("event") != "message.created":
                 return None
