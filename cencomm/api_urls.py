@@ -53,6 +53,21 @@ urlpatterns = [
         operations_api.SeizureReject.as_view(),
         name="api-seizure-reject",
     ),
+    path(
+        "operations/<str:code>/transfers/",
+        operations_api.TransferList.as_view(),
+        name="api-transfers",
+    ),
+    path(
+        "operations/<str:code>/transfers/<int:run_id>/",
+        operations_api.TransferDetail.as_view(),
+        name="api-transfer",
+    ),
+    path(
+        "operations/<str:code>/transfers/<int:run_id>/report/",
+        operations_api.TransferReport.as_view(),
+        name="api-transfer-report",
+    ),
     # Anything else under /api/v1/ is a JSON 404 too, never an HTML page.
     re_path(r"^[\s\S]*$", api_not_found),
 ]

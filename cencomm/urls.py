@@ -9,6 +9,7 @@ from cencomm.health import health
 from cencomm.metrics import metrics
 from groups import account_views
 from groups import views as group_views
+from operations.cen import views as cen_views
 
 urlpatterns = [
     path("", group_views.home, name="home"),
@@ -37,6 +38,8 @@ urlpatterns = [
     path("audit/", audit_views.audit_all, name="audit"),
     path("operations/<str:code>/audit/", audit_views.audit_operation, name="operation_audit"),
     path("operations/", include("operations.urls")),
+    path("cen/", cen_views.analyst_page, name="cen_analyst"),
+    path("cen/data/", cen_views.analyst_data, name="cen_analyst_data"),
     path("api/v1/", include("cencomm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Operation, Seizure
+from .models import Operation, Seizure, TransferRun
 
 
 @admin.register(Operation)
@@ -38,6 +38,32 @@ class SeizureAdmin(admin.ModelAdmin):
     date_hierarchy = "seizure_date"
     # Seizures change through the services (validation, correction), never here.
     readonly_fields = [field.name for field in Seizure._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TransferRun)
+class TransferRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "operation",
+        "state",
+        "via",
+        "queued_at",
+        "finished_at",
+        "sent",
+        "inserted",
+        "already_present",
+        "left_behind",
+    ]
+    list_filter = ["state", "via"]
+    search_fields = ["operation__code"]
+    list_select_related = ["operation"]
+    # A run changes through the transfer service only.
+    readonly_fields = [field.name for field in TransferRun._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,11 @@
 """REST API for operations and seizures: /api/v1/operations/..."""
 
+import csv
+import io
+
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -11,7 +16,7 @@ from cencomm.api import errors
 from groups.models import Administration
 
 from . import services
-from .models import Operation, Seizure
+from .models import Operation, Seizure, TransferRun
 from .seizure_rules import FIELDS
 from .selectors import (
     access_operation,
@@ -19,6 +24,14 @@ from .selectors import (
     operations_of_user,
     seizure_for,
     seizure_list,
+)
+from .transfer import cen_transfer_start
+from .transfer_selectors import (
+    report_rows,
+    run_data,
+    transfer_run_for,
+    transfer_runs,
+    transfer_summary,
 )
 from .vocabularies import (
     CommodityCategory,
@@ -294,3 +307,87 @@ class SeizureReject(APIView):
             reason=data.validated_data["reason"],
         )
         return Response(seizure_payload(seizure))
+
+
+class TransferRunSerializer(serializers.Serializer):
+    run = serializers.IntegerField()
+    state = serializers.CharField()
+    via = serializers.CharField()
+    started_by = serializers.CharField(allow_null=True)
+    queued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField()
+    validated = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    inserted = serializers.IntegerField()
+    already_present = serializers.IntegerField()
+    left_behind = serializers.IntegerField()
+    batches_done = serializers.IntegerField()
+    rows_per_second = serializers.FloatField()
+    summary = serializers.CharField()
+
+
+def _run_payload(run) -> dict:
+    return {**run_data(run), "summary": transfer_summary(run)}
+
+
+class TransferList(APIView):
+    @extend_schema(
+        operation_id="transfers_list",
+        responses={200: TransferRunSerializer(many=True), **errors(401, 404)},
+        description="The operation's CEN transfer runs, newest first, with their progress.",
+    )
+    def get(self, request, code: str):
+        operation = access_operation(request.user, code).operation
+        runs = []
+        for run in transfer_runs(operation=operation):
+            run.operation = operation
+            runs.append(_run_payload(run))
+        return Response(runs)
+
+    @extend_schema(
+        operation_id="transfers_start",
+        request=None,
+        responses={202: TransferRunSerializer, **errors(400, 401, 403, 404)},
+        description="Queue the end-of-operation transfer for the worker (a closed operation; coordinators and staff).",
+    )
+    def post(self, request, code: str):
+        operation = access_operation(request.user, code).operation
+        run = cen_transfer_start(operation=operation, actor=request.user, via=TransferRun.Via.API)
+        run.operation = operation
+        return Response(_run_payload(run), status=status.HTTP_202_ACCEPTED)
+
+
+class TransferDetail(APIView):
+    @extend_schema(
+        operation_id="transfers_retrieve",
+        responses={200: TransferRunSerializer, **errors(401, 404)},
+    )
+    def get(self, request, code: str, run_id: int):
+        operation = access_operation(request.user, code).operation
+        run = transfer_run_for(operation=operation, run_id=run_id)
+        run.operation = operation
+        return Response(_run_payload(run))
+
+
+class TransferReport(APIView):
+    @extend_schema(
+        operation_id="transfers_report",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **errors(401, 403, 404)},
+        description="The run's report as CSV: what went, what was left behind and why, data quality.",
+    )
+    def get(self, request, code: str, run_id: int):
+        access = access_operation(request.user, code)
+        if not access.is_coordinator:
+            raise PermissionDenied("Transfer reports are for the operation's coordinators.")
+        run = transfer_run_for(operation=access.operation, run_id=run_id)
+        output = io.StringIO()
+        writer = csv.writer(output)
+        for row in report_rows(run):
+            writer.writerow(row)
+        response = HttpResponse(output.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="cen-transfer-{access.operation.code}-{run.pk}.csv"'
+        )
+        return response

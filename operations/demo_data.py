@@ -12,10 +12,22 @@ from messaging.events import event_append
 
 from .models import Operation, Seizure
 from .spreadsheets import UUID_NAMESPACE, _store
-from .vocabularies import UNITS_BY_CATEGORY, CommodityCategory, DetectionMethod, Direction, LocationType, TransportMode
+from .vocabularies import (
+    UNITS_BY_CATEGORY,
+    CommodityCategory,
+    DetectionMethod,
+    Direction,
+    LocationType,
+    TransportMode,
+)
 
 DESCRIPTIONS = {
-    "drugs": ["Cocaine in suitcase lining", "Heroin capsules", "Cannabis resin", "Methamphetamine crystals"],
+    "drugs": [
+        "Cocaine in suitcase lining",
+        "Heroin capsules",
+        "Cannabis resin",
+        "Methamphetamine crystals",
+    ],
     "tobacco": ["Cigarettes without tax stamps", "Water-pipe tobacco"],
     "currency": ["Undeclared euro banknotes", "US dollars in shoes"],
     "medicines": ["Falsified antibiotics", "Unlicensed slimming pills"],
@@ -65,9 +77,14 @@ def _row(rng: random.Random, operation: Operation, country: str) -> dict:
 
 def synthetic_seizures(*, operation: Operation, count: int, reporters: list, validator) -> int:
     """Make ``count`` validated seizures (deterministic ids: running again adds none)."""
-    rng = random.Random(f"{operation.code}:{count}")  # noqa: S311 - demo data
-    wanted = {uuid.uuid5(UUID_NAMESPACE, f"demo:{operation.code}:{number}"): number for number in range(count)}
-    present = set(Seizure.objects.filter(client_uuid__in=list(wanted)).values_list("client_uuid", flat=True))
+    rng = random.Random(f"{operation.code}:{count}")
+    wanted = {
+        uuid.uuid5(UUID_NAMESPACE, f"demo:{operation.code}:{number}"): number
+        for number in range(count)
+    }
+    present = set(
+        Seizure.objects.filter(client_uuid__in=list(wanted)).values_list("client_uuid", flat=True)
+    )
     by_reporter: dict[int, list] = {}
     for client_uuid, number in wanted.items():
         if client_uuid in present:
@@ -80,13 +97,20 @@ def synthetic_seizures(*, operation: Operation, count: int, reporters: list, val
         rows = by_reporter.get(reporter.pk, [])
         for start in range(0, len(rows), 20000):
             chunk = rows[start : start + 20000]
-            _store(reporter=reporter, operation=operation, administration=reporter.profile.administration, rows=chunk)
+            _store(
+                reporter=reporter,
+                operation=operation,
+                administration=reporter.profile.administration,
+                rows=chunk,
+            )
             created += len(chunk)
     if created:
         with transaction.atomic():
             validated = Seizure.objects.filter(
                 operation=operation, client_uuid__in=list(wanted), status=Seizure.Status.SUBMITTED
-            ).update(status=Seizure.Status.VALIDATED, reviewed_by=validator, reviewed_at=timezone.now())
+            ).update(
+                status=Seizure.Status.VALIDATED, reviewed_by=validator, reviewed_at=timezone.now()
+            )
             event_append(
                 group=operation.group,
                 type="seizures.validated",

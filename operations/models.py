@@ -166,3 +166,68 @@ class Seizure(models.Model):
             "transit_countries": self.transit_countries,
             "rejection_reason": self.rejection_reason,
         }
+
+
+class TransferRun(models.Model):
+    """One end-of-operation transfer to CEN: its state, counts and report.
+
+    The exactly-once effect does not live here but in the CEN database (the
+    provenance key and the checkpoint, operations/cen/models.py): these counts are
+    a mirror of the CEN checkpoint, refreshed after each batch commits there.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        RECONCILED = "reconciled", _("Reconciled")
+        FAILED = "failed", _("Failed")
+
+    class Via(models.TextChoices):
+        WEB = "web", _("Operation page")
+        API = "api", _("REST API")
+        COMMAND = "command", _("Command line")
+
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+
+    operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="transfer_runs")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    via = models.CharField(_("started from"), max_length=16, choices=Via.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Who is running it ("host:pid") and when it last showed progress: a run whose
+    # process is gone is resumed by the next start instead of blocking it forever.
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    validated = models.PositiveIntegerField(_("validated seizures"), default=0)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    inserted = models.PositiveIntegerField(_("inserted"), default=0)
+    already_present = models.PositiveIntegerField(_("already present"), default=0)
+    left_behind = models.PositiveIntegerField(_("left behind"), default=0)
+    batches_done = models.PositiveIntegerField(_("batches done"), default=0)
+    rows_per_second = models.FloatField(_("rows per second"), default=0)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer run")
+        verbose_name_plural = _("transfer runs")
+        ordering = ["-queued_at", "-id"]
+        constraints = [
+            # Only one run per operation at a time, whatever door started it.
+            models.UniqueConstraint(
+                fields=["operation"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_active_transfer_per_operation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_id} transfer #{self.pk} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import spreadsheet_views, transfer_views, views
 
 app_name = "operations"
 urlpatterns = [
@@ -8,10 +8,27 @@ urlpatterns = [
     path("new/", views.operation_create, name="create"),
     path("<str:code>/", views.operation_detail, name="detail"),
     path("<str:code>/status/", views.operation_status, name="status"),
+    path("<str:code>/transfer/", transfer_views.transfer_start, name="transfer_start"),
+    path("<str:code>/transfer/status/", transfer_views.transfer_status, name="transfer_status"),
+    path(
+        "<str:code>/transfer/<int:run_id>/report.csv",
+        transfer_views.transfer_report,
+        name="transfer_report",
+    ),
     path("<str:code>/dashboard/", views.dashboard, name="dashboard"),
     path("<str:code>/dashboard/data/", views.dashboard_data, name="dashboard_data"),
     path("<str:code>/seizures/", views.seizures, name="seizures"),
     path("<str:code>/seizures/new/", views.seizure_new, name="seizure_new"),
+    path("<str:code>/seizures/template.xlsx", spreadsheet_views.template, name="seizures_template"),
+    path("<str:code>/seizures/import/", spreadsheet_views.import_page, name="seizures_import"),
+    path(
+        "<str:code>/seizures/export.csv", spreadsheet_views.export_csv, name="seizures_export_csv"
+    ),
+    path(
+        "<str:code>/seizures/export.xlsx",
+        spreadsheet_views.export_xlsx,
+        name="seizures_export_xlsx",
+    ),
     path("<str:code>/seizures/submit/", views.seizure_submit, name="seizure_submit"),
     path("<str:code>/seizures/<uuid:uuid>/", views.seizure_detail, name="seizure"),
     path(

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from groups.models import Administration
 from messaging.services import message_post
-from operations.models import Operation
+from operations.models import Operation, TransferRun
 from operations.services import operation_create, operation_set_status, seizure_report
 from tests.conftest import sign_in
 from tests.operations.conftest import new_uuid, seizure_data
@@ -100,6 +100,8 @@ API_MANAGE = {
     "analyst": 404,
 }
 API_SIGNED_IN = {**dict.fromkeys(ROLES, 200), "anonymous": 401}
+# The CEN analysis pages: the `cen.analyse` permission or staff; no group involved.
+CEN_ANALYST = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "staff": 200, "analyst": 200}
 
 
 def _with(base: dict, **changes) -> dict:
@@ -172,6 +174,17 @@ ROWS = [
         data={"body": "hi", "client_id": "CLIENT_ID"},
     ),
     Row(
+        "messaging:attachment_upload",
+        "post",
+        expect=_with(POST_GROUP, member=400, coordinator=400),
+        kwargs={"slug": "slug"},
+    ),
+    Row(
+        "messaging:attachment_download",
+        expect=_with(READ_GROUP, staff=404),
+        kwargs={"slug": "slug", "token": "attachment_token"},
+    ),
+    Row(
         "messaging:receipts",
         expect=_with(READ_GROUP, observer=403),
         kwargs={"slug": "slug", "seq": "alert_seq"},
@@ -201,10 +214,23 @@ ROWS = [
         kwargs={"code": "code"},
         data={"status": "closed"},
     ),
+    Row("operations:transfer_start", "post", expect=MANAGE_GROUP, kwargs={"code": "code"}),
+    Row("operations:transfer_status", expect=READ_GROUP, kwargs={"code": "code"}),
+    Row(
+        "operations:transfer_report",
+        expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
+        kwargs={"code": "code", "run_id": "transfer_run"},
+    ),
+    Row("cen_analyst", expect=CEN_ANALYST),
+    Row("cen_analyst_data", expect=CEN_ANALYST),
     Row("operations:dashboard", expect=READ_GROUP, kwargs={"code": "code"}),
     Row("operations:dashboard_data", expect=READ_GROUP, kwargs={"code": "code"}),
     Row("operations:seizures", expect=READ_GROUP, kwargs={"code": "code"}),
     Row("operations:seizure_new", expect=POST_GROUP, kwargs={"code": "code"}),
+    Row("operations:seizures_template", expect=READ_GROUP, kwargs={"code": "code"}),
+    Row("operations:seizures_import", expect=POST_GROUP, kwargs={"code": "code"}),
+    Row("operations:seizures_export_csv", expect=READ_GROUP, kwargs={"code": "code"}),
+    Row("operations:seizures_export_xlsx", expect=READ_GROUP, kwargs={"code": "code"}),
     Row(
         "operations:seizure_submit",
         "post",
@@ -326,6 +352,20 @@ ROWS = [
         data={"reason": "unclear"},
         json_body=True,
     ),
+    Row("api-transfers", expect=API_READ, kwargs={"code": "code"}),
+    # The operation is active, so a coordinator's start is refused with a clear 400.
+    Row(
+        "api-transfers",
+        "post",
+        expect=_with(API_MANAGE, coordinator=400, staff=400),
+        kwargs={"code": "code"},
+    ),
+    Row("api-transfer", expect=API_READ, kwargs={"code": "code", "run_id": "transfer_run"}),
+    Row(
+        "api-transfer-report",
+        expect=_with(API_MANAGE, observer=403, member=403),
+        kwargs={"code": "code", "run_id": "transfer_run"},
+    ),
     Row("api-schema", expect=EVERYONE_200),
     Row("api-docs", expect=EVERYONE_200),
 ]
@@ -376,6 +416,8 @@ class Matrix:
             client_uuid=new_uuid(),
         )
         self.seizure_uuid = seizure.client_uuid
+        self.attachment_token = _posted_attachment(world)
+        self.transfer_run = TransferRun.objects.create(operation=world.operation, via="web").pk
         self.users = {
             "anonymous": None,
             "outsider": world.outsider,
@@ -410,6 +452,31 @@ class Matrix:
         return data
 
 
+def _posted_attachment(world) -> str:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from messaging.attachments import attachment_upload
+
+    image = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(image, format="PNG")
+    attachment = attachment_upload(
+        user=world.officer_fr,
+        group=world.group,
+        uploaded_file=SimpleUploadedFile("x.png", image.getvalue()),
+    )
+    message_post(
+        author=world.officer_fr,
+        group=world.group,
+        body="photo",
+        client_id=uuid.uuid4(),
+        attachment_tokens=[attachment.token],
+    )
+    return attachment.token
+
+
 def matrix_cases():
     for row in ROWS:
         for role in ROLES:
@@ -418,7 +485,8 @@ def matrix_cases():
 
 @pytest.mark.django_db(databases=["default", "cen"])
 @pytest.mark.parametrize(("row", "role"), list(matrix_cases()))
-def test_authorization_matrix(row, role, world, make_user):
+def test_authorization_matrix(row, role, world, make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     matrix = Matrix(world, make_user)
     client = Client()
     user = matrix.users[role]

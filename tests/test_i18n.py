@@ -16,6 +16,11 @@ PLACEHOLDER = r"%\(\w+\)[sd]"
 LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 
 
+def translations(entry: polib.POEntry) -> list[str]:
+    """The translated texts of an entry: one, or one per plural form."""
+    return list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+
+
 def catalog(language: str) -> polib.POFile:
     return polib.pofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.po"))
 

@@ -1,13 +1,10 @@
 from django.contrib import admin
 
-from .models import CenSeizure
+from .models import CenIngestRun, CenSeizure
 
 
-@admin.register(CenSeizure)
-class CenSeizureAdmin(admin.ModelAdmin):
-    list_display = ["operation_code", "seizure_uuid", "source_system", "transferred_at"]
-    list_filter = ["source_system"]
-    search_fields = ["operation_code", "seizure_uuid"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The CEN database is written by the transfer only, never by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -17,3 +14,32 @@ class CenSeizureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CenSeizure)
+class CenSeizureAdmin(ReadOnlyAdmin):
+    list_display = [
+        "operation_code",
+        "seizure_date",
+        "reporting_country",
+        "commodity_category",
+        "quantity",
+        "unit_code",
+        "transferred_at",
+    ]
+    list_filter = ["source_system", "commodity_category", "transport_mode"]
+    search_fields = ["operation_code", "reporting_country"]
+
+
+@admin.register(CenIngestRun)
+class CenIngestRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "operation_code",
+        "run_id",
+        "batches_done",
+        "rows_sent",
+        "rows_inserted",
+        "rows_already_present",
+        "updated_at",
+    ]
+    search_fields = ["operation_code"]

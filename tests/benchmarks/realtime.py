@@ -56,7 +56,9 @@ def platform_env(port: int, **extra) -> dict:
         "PYTHONUNBUFFERED": "1",
     }
     # Settings under study can be passed through, e.g. WEBSOCKET_DATABASE_THREADS=1.
-    env.update({key: value for key, value in os.environ.items() if key.startswith(("WEBSOCKET_", "SYNC_"))})
+    env.update(
+        {key: value for key, value in os.environ.items() if key.startswith(("WEBSOCKET_", "SYNC_"))}
+    )
     env.update(extra)
     return env
 
