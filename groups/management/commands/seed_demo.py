@@ -55,7 +55,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--members", type=int, default=0, help="add N synthetic officers to DEMO-2026"
         )
-        parser.add_argument("--seizures", type=int, default=0, help="add N validated synthetic seizures to DEMO-2026")
+        parser.add_argument(
+            "--seizures",
+            type=int,
+            default=0,
+            help="add N validated synthetic seizures to DEMO-2026",
+        )
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
 
     def handle(self, *args, members: int, seizures: int, force: bool, **options):
@@ -92,9 +97,15 @@ class Command(BaseCommand):
                 )
                 self._ensure_member(operation, user, Role.MEMBER, users["ocu"])
         if seizures:
-            reporters = [User.objects.get(username=name) for name in ("officer.fr", "officer.de", "officer.nl")]
+            reporters = [
+                User.objects.get(username=name)
+                for name in ("officer.fr", "officer.de", "officer.nl")
+            ]
             created = synthetic_seizures(
-                operation=operation, count=seizures, reporters=reporters, validator=User.objects.get(username="ocu")
+                operation=operation,
+                count=seizures,
+                reporters=reporters,
+                validator=User.objects.get(username="ocu"),
             )
             self.stdout.write(f"{created} synthetic validated seizures added ({seizures} wanted).")
         member_count = operation.group.memberships.filter(removed_at__isnull=True).count()
