@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from cencomm.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
 from groups.models import ClosedUserGroup
 from groups.sessions import session_channel, session_extend
 
@@ -129,6 +130,8 @@ class CugConsumer(AsyncWebsocketConsumer):
             *(layer.group_add(group_channel(g), self.channel_name) for g in groups),
         )
         await self.accept()
+        SOCKETS.inc()
+        self.counted = True
         await self._send_frame(
             {
                 "type": "hello",
@@ -143,6 +146,9 @@ class CugConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         self.closing = True
+        if getattr(self, "counted", False):
+            SOCKETS.dec()
+            self.counted = False
         for timer in getattr(self, "timers", ()):
             timer.cancel()
         if getattr(self, "user", None) is None or not self.user.is_authenticated:
@@ -327,6 +333,7 @@ class CugConsumer(AsyncWebsocketConsumer):
                 return
             for text in selectors.event_frames_text(slug=slug, events=events):
                 await self.send(text_data=text)
+                EVENTS_DELIVERED.inc()
             position = self.delivered[group_id] = events[-1]["seq"]
 
     async def _on_message_post(self, frame):
@@ -499,8 +506,12 @@ class CugConsumer(AsyncWebsocketConsumer):
         if seq == delivered + 1:
             self.delivered[group_id] = seq
             await self.send(text_data=message["text"])
+            EVENTS_DELIVERED.inc()
+            if "committed_at" in message:
+                FANOUT_SECONDS.observe(max(0.0, time.time() - message["committed_at"]))
             return
         # A gap: the channel layer lost or reordered something. The database has it.
+        GAPS_FILLED.inc()
         await self._fill_gap(group_id, until=seq)
 
     async def socket_grace_over(self, message):

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cencomm.metrics import MESSAGES_POSTED
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 
@@ -179,6 +180,7 @@ def message_post(
         if existing is None:
             raise
         return existing, False
+    MESSAGES_POSTED.labels(kind=kind).inc()
     return message, True
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cencomm.metrics import MESSAGES_POSTED
 from groups.models import Administration, ClosedUserGroup, Membership, Role
 from groups.services import group_create, group_set_status
 from messaging.events import allocate_seq, event_record
@@ -178,6 +179,7 @@ def seizure_report(
             type="seizure.reported",
             data={**message_data(message, author=reporter), "seizure": seizure.as_card()},
         )
+    MESSAGES_POSTED.labels(kind="seizure").inc()
     return seizure, True
 
 

@@ -51,3 +51,54 @@ def test_every_response_carries_a_request_id_and_logs_are_json(client, caplog):
 def test_metrics_networks_come_from_settings(client):
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posting_counts_in_the_metrics(world, client):
+    import uuid
+
+    from prometheus_client import REGISTRY
+
+    from messaging.services import message_post
+
+    before = REGISTRY.get_sample_value("cencomm_messages_posted_total", {"kind": "alert"}) or 0
+    message_post(
+        author=world.officer_fr, group=world.group, body="x", client_id=uuid.uuid4(), kind="alert"
+    )
+    assert (
+        REGISTRY.get_sample_value("cencomm_messages_posted_total", {"kind": "alert"}) == before + 1
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sockets_and_deliveries_count_in_the_metrics(world):
+    import uuid
+
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from prometheus_client import REGISTRY
+    from rest_framework.authtoken.models import Token
+
+    from cencomm.asgi import application
+    from messaging.services import message_post
+
+    key = (await sync_to_async(Token.objects.create)(user=world.officer_de)).key
+    sockets = REGISTRY.get_sample_value("cencomm_websockets_connected") or 0
+    delivered = REGISTRY.get_sample_value("cencomm_events_delivered_total") or 0
+    communicator = WebsocketCommunicator(
+        application, "/ws/", headers=[(b"authorization", f"Token {key}".encode())]
+    )
+    await communicator.connect()
+    hello = await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "sync", "cursors": hello["groups"]})
+    await communicator.receive_json_from(timeout=5)
+    assert REGISTRY.get_sample_value("cencomm_websockets_connected") == sockets + 1
+    await sync_to_async(message_post)(
+        author=world.officer_fr, group=world.group, body="x", client_id=uuid.uuid4()
+    )
+    frame = await communicator.receive_json_from(timeout=5)
+    assert frame["type"] == "event"
+    assert REGISTRY.get_sample_value("cencomm_events_delivered_total") == delivered + 1
+    assert (REGISTRY.get_sample_value("cencomm_event_fanout_seconds_count") or 0) >= 1
+    await communicator.disconnect()
+    assert REGISTRY.get_sample_value("cencomm_websockets_connected") == sockets
