@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cencomm.audit import Action, audit_record
 from cencomm.metrics import MESSAGES_POSTED
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
@@ -168,6 +169,13 @@ def message_post(
                 type="message.created",
                 data=message_data(message, author=author, attachments=attachments),
             )
+            audit_record(
+                actor=author,
+                action=Action.MESSAGE_POSTED,
+                group=group,
+                target=f"#{seq}",
+                data={"kind": kind},
+            )
             # The author has read their own message; the cursor moves only if nothing
             # before it is unread, so posting never marks others' messages as read.
             Membership.objects.filter(pk=membership.pk, last_read_seq=seq - 1).update(
@@ -238,6 +246,7 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
         event_record(
             group=group, seq=event_seq, type="message.retracted", data={"message_seq": seq}
         )
+        audit_record(actor=author, action=Action.MESSAGE_RETRACTED, group=group, target=f"#{seq}")
     return message
 
 

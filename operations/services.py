@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cencomm.audit import Action, audit_record
 from cencomm.metrics import MESSAGES_POSTED
 from groups.models import Administration, ClosedUserGroup, Membership, Role
 from groups.services import group_create, group_set_status
@@ -54,7 +55,7 @@ def operation_create(
     if errors:
         raise ValidationError(errors)
     group = group_create(name=f"{code} — {name}", slug=code.lower(), created_by=created_by)
-    return Operation.objects.create(
+    operation = Operation.objects.create(
         code=code,
         name=name.strip(),
         commodity_focus=commodity_focus,
@@ -63,6 +64,8 @@ def operation_create(
         planned_end=planned_end,
         group=group,
     )
+    audit_record(actor=created_by, action=Action.OPERATION_CREATED, group=group, target=code)
+    return operation
 
 
 def _check_coordinator(*, operation: Operation, actor) -> None:
@@ -91,10 +94,10 @@ def operation_set_status(*, operation: Operation, status: str, actor) -> Operati
                 }
             }
         )
-    return _apply_status(operation=operation, status=status)
+    return _apply_status(operation=operation, status=status, actor=actor)
 
 
-def _apply_status(*, operation: Operation, status: str) -> Operation:
+def _apply_status(*, operation: Operation, status: str, actor=None) -> Operation:
     operation.status = status
     operation.save(update_fields=["status"])
     group = operation.group
@@ -102,6 +105,13 @@ def _apply_status(*, operation: Operation, status: str) -> Operation:
         group_set_status(group=group, status=ClosedUserGroup.Status.READ_ONLY)
     seq = allocate_seq(group_id=group.pk)
     event_record(group=group, seq=seq, type="operation.status", data={"status": status})
+    audit_record(
+        actor=actor,
+        action=Action.OPERATION_STATUS,
+        group=group,
+        target=operation.code,
+        data={"status": status},
+    )
     return operation
 
 
@@ -179,6 +189,9 @@ def seizure_report(
             type="seizure.reported",
             data={**message_data(message, author=reporter), "seizure": seizure.as_card()},
         )
+        audit_record(
+            actor=reporter, action=Action.SEIZURE_REPORTED, group=group, target=str(client_uuid)
+        )
     MESSAGES_POSTED.labels(kind="seizure").inc()
     return seizure, True
 
@@ -234,6 +247,14 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
                 "seizure": seizure.as_card(),
             },
         )
+        audit_record(
+            actor=actor,
+            action=Action.SEIZURE_VALIDATED
+            if status == Seizure.Status.VALIDATED
+            else Action.SEIZURE_REJECTED,
+            group=group,
+            target=str(seizure.client_uuid),
+        )
     return seizure
 
 
@@ -284,5 +305,11 @@ def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
                 "reporter": reporter.username,
                 "seizure": seizure.as_card(),
             },
+        )
+        audit_record(
+            actor=reporter,
+            action=Action.SEIZURE_CORRECTED,
+            group=group,
+            target=str(seizure.client_uuid),
         )
     return seizure

@@ -85,3 +85,42 @@ def test_csv_export_neutralises_formulas(client, world):
     sign_in(client, world.staff)
     body = b"".join(client.get(reverse("audit"), {"format": "csv"}).streaming_content).decode()
     assert "'=HYPERLINK(1)" in body and "'@SUM(A1)" in body
+
+
+def test_posts_retractions_seizures_and_status_changes_are_recorded(world):
+    import uuid
+
+    from messaging.services import message_post, message_retract
+    from operations.services import operation_set_status, seizure_report, seizure_validate
+    from tests.operations.conftest import new_uuid, seizure_data
+
+    message, _ = message_post(
+        author=world.officer_fr, group=world.group, body="secret cargo AB-1", client_id=uuid.uuid4()
+    )
+    message_retract(author=world.officer_fr, group=world.group, seq=message.seq)
+    operation_set_status(operation=world.operation, status="active", actor=world.ocu)
+    seizure, _ = seizure_report(
+        reporter=world.officer_de,
+        operation=world.operation,
+        data=seizure_data(),
+        client_uuid=new_uuid(),
+    )
+    seizure_validate(seizure=seizure, actor=world.ocu)
+    actions = list(
+        AuditEntry.objects.filter(group=world.group)
+        .order_by("id")
+        .values_list("actor_name", "action")
+    )
+    for expected in [
+        ("ocu", "operation_created"),
+        ("officer.fr", "message_posted"),
+        ("officer.fr", "message_retracted"),
+        ("ocu", "operation_status"),
+        ("officer.de", "seizure_reported"),
+        ("ocu", "seizure_validated"),
+    ]:
+        assert expected in actions
+    recorded = list(
+        AuditEntry.objects.filter(action="message_posted").values_list("target", "data")
+    )
+    assert "secret cargo" not in str(recorded)

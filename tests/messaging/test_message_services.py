@@ -142,9 +142,9 @@ def test_posting_does_not_mark_unread_messages_of_others_as_read(world):
 @pytest.mark.django_db
 def test_post_costs_a_few_queries(world, django_assert_max_num_queries):
     post(world.officer_fr, world.group, "warm-up")
-    # Idempotency look-up, seq + lock, membership check, insert, event, read cursor,
-    # and the savepoint around them.
-    with django_assert_max_num_queries(8):
+    # Idempotency look-up, seq + lock, membership check, insert, event, audit line,
+    # read cursor, and the savepoint around them.
+    with django_assert_max_num_queries(9):
         post(world.officer_fr, world.group, "counted")
 
 
