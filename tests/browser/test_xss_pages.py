@@ -46,6 +46,24 @@ def hostile_world(world, settings, tmp_path):
             ),
             client_uuid=uuid.uuid4(),
         )
+    # Spreadsheet cells: the same vectors arrive through an import.
+    import csv as csv_module
+
+    from operations.seizure_rules import FIELDS
+    from operations.spreadsheets import seizures_import
+
+    sheet = io.StringIO()
+    writer = csv_module.writer(sheet)
+    writer.writerow(FIELDS)
+    for vector in VECTORS[12:30]:
+        row = seizure_data(place=vector[:200], commodity_description=vector[:300])
+        writer.writerow(
+            [", ".join(row[f]) if isinstance(row.get(f), list) else row.get(f, "") for f in FIELDS]
+        )
+    report = seizures_import(
+        reporter=world.officer_de, operation=world.operation, data=sheet.getvalue().encode()
+    )
+    assert report.ok, report.errors
     image = io.BytesIO()
     Image.new("RGB", (8, 8)).save(image, format="PNG")
     attachment = attachment_upload(
