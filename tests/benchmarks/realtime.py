@@ -180,19 +180,35 @@ def clients_for(world: dict[str, list[str]], members: int) -> list[Client]:
     return clients
 
 
-def one_step(kind: str, world, *, members: int, senders: int, rate: float, duration: float):
-    port = free_port()
-    process = start(kind, port)
+def one_step(
+    kind: str,
+    world,
+    *,
+    members: int,
+    senders: int,
+    rate: float,
+    duration: float,
+    processes: int = 1,
+):
+    """One rate step on fresh servers; `processes` > 1 spreads the clients over several."""
+    ports = [free_port() for _ in range(processes)]
+    servers = [start(kind, port) for port in ports]
     try:
-        url = f"ws://127.0.0.1:{port}/ws/" if kind != "bare" else f"ws://127.0.0.1:{port}/"
-        protocol = Protocol(kind, url)
+        urls = [
+            f"ws://127.0.0.1:{port}/ws/" if kind != "bare" else f"ws://127.0.0.1:{port}/"
+            for port in ports
+        ]
+        protocols = [Protocol(kind, url) for url in urls]
         clients = clients_for(world, members)
 
         async def scenario():
-            connect_seconds = await connect_all(protocol, clients)
+            started = time.perf_counter()
+            for index, protocol in enumerate(protocols):
+                await connect_all(protocol, clients[index :: len(protocols)])
+            connect_seconds = time.perf_counter() - started
             await asyncio.sleep(1.0)
             result = await run_load(
-                protocol,
+                protocols[0],
                 clients,
                 senders=senders,
                 rate=rate,
@@ -202,9 +218,13 @@ def one_step(kind: str, world, *, members: int, senders: int, rate: float, durat
             await close_all(clients)
             return result
 
-        return asyncio.run(scenario())
+        result = asyncio.run(scenario())
+        if processes > 1:
+            result.kind = f"{kind}×{processes}"
+        return result
     finally:
-        stop(process)
+        for server in servers:
+            stop(server)
 
 
 def catch_up(world, *, events: int) -> dict:
@@ -333,6 +353,9 @@ def main():
     parser.add_argument("--kinds", default="plain,platform,bare")
     parser.add_argument("--catch-up", type=int, default=10000)
     parser.add_argument("--idle", type=int, default=5000)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="also measure the platform on this many processes"
+    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.rates, arguments.duration, arguments.catch_up, arguments.idle = (
@@ -353,6 +376,18 @@ def main():
                 senders=arguments.senders,
                 rate=rate,
                 duration=arguments.duration,
+            )
+            print(result.line(), file=sys.stderr)
+            results.append(result)
+        if arguments.processes > 1 and "platform" in arguments.kinds:
+            result = one_step(
+                "platform",
+                world,
+                members=arguments.members,
+                senders=arguments.senders,
+                rate=rate,
+                duration=arguments.duration,
+                processes=arguments.processes,
             )
             print(result.line(), file=sys.stderr)
             results.append(result)
