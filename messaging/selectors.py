@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from groups.models import ClosedUserGroup, Membership
 from groups.sessions import session_outlived
 
-from .models import GroupEvent, Message
+from .models import GroupEvent
 
 
 def socket_groups(*, user) -> dict[int, tuple[str, int]]:
@@ -65,10 +65,6 @@ def event_frames_text(*, slug: str, events: list[dict]) -> list[str]:
     return [json.dumps({"type": "event", "group": slug, **event}) for event in events]
 
 
-def member_may_read(*, user, group_id: int) -> bool:
-    return Membership.objects.filter(user=user, group_id=group_id, removed_at__isnull=True).exists()
-
-
 def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
     """Whether a socket's login session still stands.
 
@@ -99,14 +95,3 @@ def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
 def token_is_valid(*, key: str, user_id: int) -> bool:
     """Whether a socket's API token still exists and its account is active."""
     return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
-
-
-def message_history(*, group: ClosedUserGroup, before_seq: int | None, limit: int) -> list[Message]:
-    queryset = (
-        Message.objects.filter(group=group)
-        .select_related("author__profile__administration", "reply_to")
-        .prefetch_related("attachments")
-    )
-    if before_seq is not None:
-        queryset = queryset.filter(seq__lt=before_seq)
-    return list(reversed(queryset.order_by("-seq")[:limit]))

@@ -129,7 +129,7 @@ def operation_mark_transferred(*, operation: Operation) -> Operation:
 # ---- seizures -----------------------------------------------------------------
 
 
-def _summary(cleaned: dict) -> str:
+def seizure_summary(cleaned: dict) -> str:
     """The seizure message's text, for anyone who reads the group without the card."""
     return _("Seizure: %(quantity)s %(unit)s of %(category)s — %(description)s, at %(place)s.") % {
         "quantity": format(cleaned["quantity"].normalize(), "f"),
@@ -163,8 +163,8 @@ def seizure_report(
     with transaction.atomic():
         group = operation.group
         seq = check_poster(group=group, author=reporter)
-        _check_accepts_seizures(operation)
-        body = _summary(cleaned)
+        check_accepts_seizures(operation)
+        body = seizure_summary(cleaned)
         message = Message.objects.create(
             group=group,
             seq=seq,
@@ -196,7 +196,7 @@ def seizure_report(
     return seizure, True
 
 
-def _check_accepts_seizures(operation: Operation) -> None:
+def check_accepts_seizures(operation: Operation) -> None:
     status = Operation.objects.values_list("status", flat=True).get(pk=operation.pk)
     if status != Operation.Status.ACTIVE:
         raise PermissionDenied(
@@ -282,7 +282,7 @@ def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
     with transaction.atomic():
         group = operation.group
         seq = check_poster(group=group, author=reporter)
-        _check_accepts_seizures(operation)
+        check_accepts_seizures(operation)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         if seizure.status != Seizure.Status.REJECTED:
             raise ValidationError({"status": _("Only a rejected seizure is corrected.")})

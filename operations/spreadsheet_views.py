@@ -1,5 +1,6 @@
 """The spreadsheet doors: template, upload, export. Thin: the work is operations.spreadsheets."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -51,7 +52,7 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
             spreadsheets.check_may_import(user=request.user, operation=operation)
             if upload is None:
                 raise spreadsheets.SpreadsheetError(_("Choose a file."))
-            if upload.size > spreadsheets.settings.SPREADSHEET_MAX_BYTES:
+            if upload.size > settings.SPREADSHEET_MAX_BYTES:
                 raise spreadsheets.SpreadsheetError(_("The file is too large."))
             report = spreadsheets.seizures_import(
                 reporter=request.user, operation=operation, data=upload.read()

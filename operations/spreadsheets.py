@@ -32,6 +32,7 @@ from messaging.services import check_may_post, message_data
 from .countries import country_choices, currency_choices
 from .models import Operation, Seizure
 from .seizure_rules import FIELDS, clean_seizure_input
+from .services import check_accepts_seizures, seizure_summary
 from .vocabularies import VOCABULARIES
 
 COLUMNS = ["client_uuid", *FIELDS]
@@ -341,16 +342,14 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
 def _store(
     *, reporter, operation: Operation, administration, rows: list[tuple[uuid.UUID, dict]]
 ) -> None:
-    from .services import _check_accepts_seizures, _summary
-
     group = operation.group
     seqs = allocate_seqs(group_id=group.pk, count=len(rows))
     check_may_post(group=group, author=reporter)
-    _check_accepts_seizures(operation)
+    check_accepts_seizures(operation)
     now = timezone.now()
     messages = []
     for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True):
-        body = _summary(cleaned)
+        body = seizure_summary(cleaned)
         messages.append(
             Message(
                 group=group,
