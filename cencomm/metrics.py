@@ -18,6 +18,10 @@ EVENTS_DELIVERED = Counter("cencomm_events_delivered_total", "Event frames sent 
 GAPS_FILLED = Counter(
     "cencomm_gap_fills_total", "Times a socket fetched missed events from the database"
 )
+INBOX_OVERFLOWS = Counter(
+    "cencomm_socket_inbox_overflows_total",
+    "Times a slow socket's event inbox was full and it caught up from the database",
+)
 FANOUT_SECONDS = Histogram(
     "cencomm_event_fanout_seconds",
     "From the commit of an event to its frame leaving this process, per socket",

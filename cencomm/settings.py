@@ -368,5 +368,8 @@ SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "50000"))
 # catch-up and live events never interleave); a client that never syncs gets them
 # after this long.
 WEBSOCKET_SYNC_GRACE_SECONDS = float(os.environ.get("WEBSOCKET_SYNC_GRACE_SECONDS", "5"))
+# Events waiting for one socket before it stops queueing them and reads the rest from
+# the database instead (a stuck client costs bounded memory, and loses nothing).
+WEBSOCKET_INBOX_LIMIT = int(os.environ.get("WEBSOCKET_INBOX_LIMIT", "2000"))
 # Threads per process for the websocket's database work (messaging/database.py).
 WEBSOCKET_DATABASE_THREADS = int(os.environ.get("WEBSOCKET_DATABASE_THREADS", "4"))

@@ -164,13 +164,14 @@ def membership_remove(*, group: ClosedUserGroup, user, removed_by) -> Membership
     membership.removed_by = removed_by
     membership.save(update_fields=["removed_at", "removed_by"])
     _sync_permissions(group=group, user=user, role=None)
-    # The revocation goes to the user's own channel before the group event is
-    # broadcast, so their sockets drop the group before the next event arrives.
+    # The user's sockets drop the group on the member.removed event itself, in seq
+    # order, so no later event reaches them; the message on the user's own channel
+    # also reaches sockets that were not following the group's events yet.
     notify_user_on_commit(
         user_id=user.pk,
         message={"type": "access.revoked", "group_id": group.pk, "group": group.slug},
     )
-    event_append(group=group, type="member.removed", data=_member_data(membership))
+    event_append(group=group, type="member.removed", data=_member_data(membership), removes=user.pk)
     audit_record(actor=removed_by, action=Action.MEMBER_REMOVED, group=group, target=user.username)
     return membership
 

@@ -7,12 +7,16 @@ docs/protocol.md for every frame.
 """
 
 import asyncio
+import functools
 import json
 import logging
 import time
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -23,7 +27,8 @@ from groups.sessions import session_channel, session_extend
 
 from . import selectors, services
 from .database import in_database_thread
-from .realtime import group_channel, user_channel
+from .fanout import Inbox, fanout
+from .realtime import user_channel
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +99,28 @@ class CugConsumer(AsyncWebsocketConsumer):
     - whether it is ``live``: live events of a group go out only once the client has
       synced it (or the grace has passed), so that catch-up and live events leave in
       seq order.
+
+    Group events come from the process's fan-out into the socket's own inbox;
+    messages for the user or the session (access changes, session ended) come
+    through the channel layer. Both are handled one at a time, in arrival order.
     """
+
+    async def __call__(self, scope, receive, send):
+        # As channels' AsyncConsumer.__call__, with a third source: the event inbox.
+        self.scope = scope
+        self.inbox = Inbox()
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        try:
+            await await_many_dispatch(
+                [receive, self.channel_receive, self.inbox.get], self.dispatch
+            )
+        except StopConsumer:
+            pass
+        finally:
+            fanout.unfollow(self.inbox)
 
     async def connect(self):
         user = self.scope.get("user")
@@ -125,10 +151,8 @@ class CugConsumer(AsyncWebsocketConsumer):
                 # Ending this one session (from another device) closes its sockets.
                 self.session_group = session_channel(session_key)
                 own_groups.append(self.session_group)
-        await asyncio.gather(
-            *(layer.group_add(name, self.channel_name) for name in own_groups),
-            *(layer.group_add(group_channel(g), self.channel_name) for g in groups),
-        )
+        await asyncio.gather(*(layer.group_add(name, self.channel_name) for name in own_groups))
+        await fanout.follow(self.inbox, groups)
         await self.accept()
         SOCKETS.inc()
         self.counted = True
@@ -153,14 +177,12 @@ class CugConsumer(AsyncWebsocketConsumer):
             timer.cancel()
         if getattr(self, "user", None) is None or not self.user.is_authenticated:
             return
+        fanout.unfollow(self.inbox)
         layer = self.channel_layer
         own_groups = [user_channel(self.user.pk)]
         if self.session_group:
             own_groups.append(self.session_group)
-        await asyncio.gather(
-            *(layer.group_discard(name, self.channel_name) for name in own_groups),
-            *(layer.group_discard(group_channel(g), self.channel_name) for g in self.followed),
-        )
+        await asyncio.gather(*(layer.group_discard(name, self.channel_name) for name in own_groups))
 
     async def _close(self, code: int):
         # Frames the client sent before it saw the close are not acted on.
@@ -491,10 +513,20 @@ class CugConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def cug_event(self, message):
+    async def cug_events(self, message):
+        """Events from the fan-out, oldest first; ``behind``: some were not queued."""
+        if message["behind"]:
+            await self._fill_gaps([g for g in self.followed if g in self.live])
+        for event in message["events"]:
+            await self._on_event(event)
+
+    async def _on_event(self, message):
         group_id = message["group_id"]
         if group_id not in self.followed or self.closing:
             return  # a group this socket no longer holds: never leak it
+        if message.get("removes") == self.user.pk:
+            await self._drop_group(group_id)
+            return
         if group_id not in self.live:
             if time.monotonic() < self.live_from:
                 return  # waits for the client's sync, which reads it from the database
@@ -510,28 +542,35 @@ class CugConsumer(AsyncWebsocketConsumer):
             if "committed_at" in message:
                 FANOUT_SECONDS.observe(max(0.0, time.time() - message["committed_at"]))
             return
-        # A gap: the channel layer lost or reordered something. The database has it.
+        # A gap: an event was lost or overtaken on the way. The database has it.
         GAPS_FILLED.inc()
         await self._fill_gap(group_id, until=seq)
 
     async def socket_grace_over(self, message):
         """The client did not sync some groups in time: send what it missed, then go live."""
         waiting = [g for g in self.followed if g not in self.live]
-        if not waiting or self.closing:
+        if waiting and not self.closing:
+            self.live.update(waiting)
+            await self._fill_gaps(waiting)
+
+    async def _fill_gaps(self, group_ids: list[int]):
+        """Bring live groups up to their current head, from the database."""
+        if not group_ids or self.closing:
             return
-        heads = await in_database_thread(selectors.group_heads)(group_ids=waiting)
-        for group_id in waiting:
-            if group_id in self.followed and group_id not in self.live:
-                self.live.add(group_id)
+        heads = await in_database_thread(selectors.group_heads)(group_ids=group_ids)
+        for group_id in group_ids:
+            if group_id in self.followed and group_id in self.live:
                 await self._fill_gap(group_id, until=heads.get(group_id, 0))
 
     async def access_revoked(self, message):
-        group_id = message["group_id"]
+        await self._drop_group(message["group_id"])
+
+    async def _drop_group(self, group_id: int):
         slug = self.followed.pop(group_id, None)
         self.delivered.pop(group_id, None)
         self.floor.pop(group_id, None)
         self.live.discard(group_id)
-        await self.channel_layer.group_discard(group_channel(group_id), self.channel_name)
+        fanout.unfollow(self.inbox, [group_id])
         if slug is not None:
             await self._send_frame({"type": "access.revoked", "group": slug})
 
@@ -539,12 +578,12 @@ class CugConsumer(AsyncWebsocketConsumer):
         group_id = message["group_id"]
         if group_id in self.followed:
             return
-        # Join first, then read the head: an event committed in between is either
+        # Follow first, then read the head: an event committed in between is either
         # counted in the head or arrives afterwards, never lost.
-        await self.channel_layer.group_add(group_channel(group_id), self.channel_name)
+        await fanout.follow(self.inbox, [group_id])
         row = await in_database_thread(selectors.socket_group)(user=self.user, group_id=group_id)
         if row is None:
-            await self.channel_layer.group_discard(group_channel(group_id), self.channel_name)
+            fanout.unfollow(self.inbox, [group_id])
             return
         slug, head = row
         self.followed[group_id] = slug

@@ -28,17 +28,26 @@ def allocate_seq(*, group_id: int) -> int:
     return row[0]
 
 
-def event_record(*, group: ClosedUserGroup, seq: int, type: str, data: dict) -> GroupEvent:
-    """Store the event for a seq already taken with ``allocate_seq``; broadcast after commit."""
+def event_record(
+    *, group: ClosedUserGroup, seq: int, type: str, data: dict, removes: int | None = None
+) -> GroupEvent:
+    """Store the event for a seq already taken with ``allocate_seq``; broadcast after commit.
+
+    ``removes``: the id of a user this event takes out of the group.
+    """
     event = GroupEvent.objects.create(group=group, seq=seq, type=type, data=data)
     group.last_seq = seq
-    broadcast_group_event_on_commit(group_id=group.pk, frame=event.as_frame())
+    broadcast_group_event_on_commit(group_id=group.pk, frame=event.as_frame(), removes=removes)
     return event
 
 
-def event_append(*, group: ClosedUserGroup, type: str, data: dict) -> GroupEvent:
+def event_append(
+    *, group: ClosedUserGroup, type: str, data: dict, removes: int | None = None
+) -> GroupEvent:
     """Append one event to the group's stream and broadcast it after commit."""
-    return event_record(group=group, seq=allocate_seq(group_id=group.pk), type=type, data=data)
+    return event_record(
+        group=group, seq=allocate_seq(group_id=group.pk), type=type, data=data, removes=removes
+    )
 
 
 def allocate_seqs(*, group_id: int, count: int) -> range:

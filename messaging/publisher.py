@@ -1,35 +1,55 @@
-"""Sending channel-layer messages without holding up the database thread, in order.
+"""Sending real-time messages without holding up the database thread, in order.
 
-All consumers of a daphne process share one database thread. A service's on-commit
-broadcast used to wait there (async_to_sync) for Redis to answer, so every other
-socket's database work queued behind it. Now the message is handed to the process's
-event loop and sent by a single task, in the order the commits happened; the thread
-moves on at once. Outside an event loop (a command, a test, a worker) it is sent
-synchronously as before.
+A service's on-commit broadcast used to wait on the database thread (async_to_sync)
+for Redis to answer, so every other socket's database work queued behind it. Now the
+message is handed to the process's event loop and sent by a single task, in the order
+the commits happened; the thread moves on at once. Outside an event loop (a command,
+a test, a worker) it is sent synchronously.
+
+Group events go through the process-wide fan-out (messaging/fanout.py), several at a
+time when they queue up; control messages to one user or session go through the
+channel layer.
 """
 
 import asyncio
+import itertools
 import logging
 import os
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
+from .fanout import fanout
+
 logger = logging.getLogger(__name__)
+
+BATCH = 200
 
 
 class OrderedPublisher:
     def __init__(self):
         self._queues: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
 
-    def submit(self, group: str, message: dict) -> None:
+    def submit(self, group: str | None, message: dict) -> None:
+        """Send ``message`` to a channel group, or (``group=None``) a group event to the fan-out."""
         loop = self._main_loop()
         if loop is None:
+            self._send_now(group, message)
+            return
+        loop.call_soon_threadsafe(self._enqueue, loop, group, message)
+
+    @staticmethod
+    def _send_now(group: str | None, message: dict) -> None:
+        try:
+            if group is None:
+                fanout.publish_sync([message])
+                return
             layer = get_channel_layer()
             if layer is not None:
                 async_to_sync(layer.group_send)(group, message)
-            return
-        loop.call_soon_threadsafe(self._enqueue, loop, group, message)
+        except Exception:
+            # The event is in the database: sockets fill the gap with the next one.
+            logger.exception("real-time send failed for %s", group or "events")
 
     @staticmethod
     def _main_loop() -> asyncio.AbstractEventLoop | None:
@@ -39,7 +59,7 @@ class OrderedPublisher:
             return None
         return loop if loop.is_running() else None
 
-    def _enqueue(self, loop: asyncio.AbstractEventLoop, group: str, message: dict) -> None:
+    def _enqueue(self, loop: asyncio.AbstractEventLoop, group: str | None, message: dict) -> None:
         queue = self._queues.get(loop)
         if queue is None:
             queue = self._queues[loop] = asyncio.Queue()
@@ -49,12 +69,25 @@ class OrderedPublisher:
     async def _drain(self, queue: asyncio.Queue) -> None:
         layer = get_channel_layer()
         while True:
-            group, message = await queue.get()
-            try:
-                await layer.group_send(group, message)
-            except Exception:
-                # The event is in the database: sockets fill the gap with the next one.
-                logger.exception("channel layer send failed for %s", group)
+            waiting = [await queue.get()]
+            while len(waiting) < BATCH and not queue.empty():
+                waiting.append(queue.get_nowait())
+            # Events that queued up meanwhile leave together, still in commit order.
+            for group, run in itertools.groupby(waiting, key=lambda item: item[0]):
+                messages = [message for _group, message in run]
+                try:
+                    if group is None:
+                        await fanout.publish(messages)
+                    else:
+                        for message in messages:
+                            await layer.group_send(group, message)
+                except Exception:
+                    if asyncio.current_task().cancelling():
+                        # The loop is closing and Redis's client turned the
+                        # cancellation into an error: let the task end.
+                        raise asyncio.CancelledError from None
+                    # The event is in the database: sockets fill the gap with the next one.
+                    logger.exception("real-time send failed for %s", group or "events")
 
 
 publisher = OrderedPublisher()

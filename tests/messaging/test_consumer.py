@@ -30,7 +30,7 @@ from groups.services import (
 )
 from groups.sessions import LOGIN_AT, session_end
 from messaging.consumers import RateLimiter
-from messaging.events import allocate_seq
+from messaging.events import allocate_seq, event_append
 from messaging.models import GroupEvent, Message
 from messaging.services import message_post
 from tests.conftest import sign_in
@@ -1045,3 +1045,49 @@ def test_the_example_client_in_the_protocol_doc_works(world, tmp_path, capsys):
         Message.objects.filter(group=world.group).order_by("seq").values_list("body", flat=True)
     )
     assert bodies == ["first run", "while away", "still away", "second run"]
+
+
+# ---- the fan-out ------------------------------------------------------------------
+
+
+async def test_a_removal_event_drops_the_group_before_any_later_event(world, connect):
+    """The member.removed event itself takes the group off the user's sockets, in seq
+    order: even if the message on the user's own channel never came, no later event
+    could reach them."""
+    slug = world.group.slug
+    fr = await connect(world.officer_fr)
+    de = await connect(world.officer_de)
+
+    @database_sync_to_async
+    def remove_without_telling_the_user():
+        with transaction.atomic():
+            Membership.objects.filter(user=world.officer_fr, group=world.group).update(
+                removed_at=timezone.now()
+            )
+            event_append(
+                group=world.group,
+                type="member.removed",
+                data={"user": "officer.fr", "role": "member"},
+                removes=world.officer_fr.pk,
+            )
+
+    await remove_without_telling_the_user()
+    await post_quietly(author=world.officer_de, group=world.group, body="after the removal")
+    assert await fr.frame() == {"type": "access.revoked", "group": slug}
+    assert await fr.nothing(0.6)
+    assert [(await de.frame())["event"] for _ in range(2)] == ["member.removed", "message.created"]
+
+
+async def test_a_socket_whose_inbox_overflows_reads_the_rest_from_the_database(
+    world, connect, settings
+):
+    settings.WEBSOCKET_INBOX_LIMIT = 0  # nothing is queued: every event comes from the database
+    slug = world.group.slug
+    fr = await connect(world.officer_fr)
+    head = fr.hello["groups"][slug]
+    for n in range(5):
+        await post_quietly(author=world.officer_de, group=world.group, body=f"burst {n}")
+    frames = await fr.frames(5)
+    assert [(f["type"], f["seq"]) for f in frames] == [("event", head + n) for n in range(1, 6)]
+    assert [f["data"]["html"] for f in frames] == [f"<p>burst {n}</p>\n" for n in range(5)]
+    assert await fr.nothing()

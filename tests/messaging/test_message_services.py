@@ -17,9 +17,10 @@ from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 from groups.services import group_create, group_set_status, membership_add, membership_remove
 from messaging.events import allocate_seq, event_record
+from messaging.fanout import Inbox, fanout
 from messaging.history import message_item
 from messaging.models import GroupEvent, Message, Receipt
-from messaging.realtime import group_channel, user_channel
+from messaging.realtime import user_channel
 from messaging.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 from messaging.services import (
     message_post,
@@ -31,13 +32,18 @@ from messaging.services import (
 # ---- helpers ----------------------------------------------------------------------
 
 
+def group_events(group_id: int) -> tuple[str, int]:
+    """For ``emitted``: the group's events, as the process's fan-out hands them to sockets."""
+    return ("events", group_id)
+
+
 @pytest.fixture
 def emitted(django_capture_on_commit_callbacks):
-    """``emitted(action, *channel_groups)`` runs ``action`` with its on-commit
-    callbacks executed and returns ``(result, messages)``: what the real channel
-    layer delivered to those channel groups."""
+    """``emitted(action, *sources)`` runs ``action`` with its on-commit callbacks
+    executed and returns ``(result, messages)``: what really arrived, through Redis,
+    on those channel groups (names) or as those groups' events (``group_events``)."""
 
-    def run(action, *channel_groups, wait: float = 0.3):
+    def run(action, *sources, wait: float = 0.3):
         def act():
             with django_capture_on_commit_callbacks(execute=True):
                 return action()
@@ -45,18 +51,32 @@ def emitted(django_capture_on_commit_callbacks):
         async def scenario():
             layer = get_channel_layer()
             channel = await layer.new_channel()
+            inbox = Inbox()
+            channel_groups = [name for name in sources if isinstance(name, str)]
+            event_groups = [source[1] for source in sources if isinstance(source, tuple)]
             for name in channel_groups:
                 await layer.group_add(name, channel)
+            await fanout.follow(inbox, event_groups)
             try:
                 # Runs in this (the test's) thread: the same database transaction.
                 result = await sync_to_async(act)()
                 received = []
                 while True:
-                    try:
-                        received.append(await asyncio.wait_for(layer.receive(channel), wait))
-                    except TimeoutError:
+                    layer_receive = asyncio.ensure_future(layer.receive(channel))
+                    inbox_get = asyncio.ensure_future(inbox.get())
+                    done, pending = await asyncio.wait(
+                        {layer_receive, inbox_get}, timeout=wait, return_when="FIRST_COMPLETED"
+                    )
+                    for task in pending:
+                        task.cancel()
+                    if not done:
                         return result, received
+                    if layer_receive in done:
+                        received.append(layer_receive.result())
+                    if inbox_get in done:
+                        received.extend(inbox_get.result()["events"])
             finally:
+                fanout.unfollow(inbox)
                 for name in channel_groups:
                     await layer.group_discard(name, channel)
 
@@ -93,7 +113,7 @@ def test_post_stores_the_message_and_its_event_then_broadcasts_it(world, emitted
         lambda: message_post(
             author=world.officer_fr, group=world.group, body="Seized *40 kg*", client_id=client_id
         ),
-        group_channel(world.group.pk),
+        group_events(world.group.pk),
     )
     assert created
     assert message.seq == before + 1 == head(world.group)
@@ -163,7 +183,7 @@ def test_same_client_id_twice_stores_one_message(world, emitted):
             body="once, edited?",
             client_id=str(client_id).upper(),
         ),
-        group_channel(world.group.pk),
+        group_events(world.group.pk),
     )
     assert not created_again and again.pk == first.pk and again.body == "once"
     assert Message.objects.filter(author=world.officer_fr, client_id=client_id).count() == 1
@@ -198,7 +218,7 @@ def test_observer_is_refused_and_no_seq_is_used(world, emitted):
         with pytest.raises(PermissionDenied):
             post(world.observer, world.group, "I only read")
 
-    _result, sent = emitted(observer_posts, group_channel(world.group.pk))
+    _result, sent = emitted(observer_posts, group_events(world.group.pk))
     assert head(world.group) == before
     assert event_seqs(world.group)[-1] == before
     assert sent == []
@@ -421,7 +441,7 @@ def test_retract_hides_the_content_for_everyone_and_scrubs_the_replay(world, emi
     message = post(world.officer_fr, world.group, "wrong container number")
     (retracted, sent) = emitted(
         lambda: message_retract(author=world.officer_fr, group=world.group, seq=message.seq),
-        group_channel(world.group.pk),
+        group_events(world.group.pk),
     )
     assert retracted.is_retracted
     message.refresh_from_db()
@@ -447,7 +467,7 @@ def test_retracting_twice_changes_nothing(world, emitted):
     before = head(world.group)
     _again, sent = emitted(
         lambda: message_retract(author=world.officer_fr, group=world.group, seq=message.seq),
-        group_channel(world.group.pk),
+        group_events(world.group.pk),
     )
     assert head(world.group) == before
     assert sent == []

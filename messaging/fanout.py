@@ -1,0 +1,260 @@
+"""Group events reach sockets once per process, not once per socket.
+
+Through the channel layer every socket of a group cost one Redis push, one pop, one
+msgpack decode and one dispatch per event, all on the process's event loop: the same
+price the plain Channels chat pays, so the platform could never outrun it
+(docs/performance.md). Here an event is published once; every daphne process holds
+one subscription and hands the already-serialised frame to the inboxes of its own
+sockets that follow the group.
+
+Nothing here has to be reliable for clients to be complete: a socket still drops what
+it already sent, and reads any gap in ``seq`` from the database. When the subscription
+breaks, or a socket's inbox overflows, the sockets concerned are told they are
+*behind* and catch up from the database as soon as they can.
+
+With Redis (``REDIS_URL``) events travel over one pub/sub channel; without it (the
+embedded default, one process) they are handed to the local inboxes directly.
+"""
+
+import asyncio
+import collections
+import json
+import logging
+import os
+import threading
+import weakref
+
+from django.conf import settings
+
+from cencomm.metrics import INBOX_OVERFLOWS
+
+logger = logging.getLogger(__name__)
+
+# How long a socket waits for its process's subscription before it goes on without:
+# it then catches up from the database once the subscription is there.
+SUBSCRIBE_WAIT_SECONDS = 5.0
+RECONNECT_DELAY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+# The subscription's connection, as Redis lists it (CLIENT LIST): one per process.
+LISTENER_NAME = "cencomm-events-%d"
+
+
+class Inbox:
+    """One socket's queue of group events, read by its consumer in batches.
+
+    ``get`` waits for the first event and returns every event waiting, as one
+    ``cug.events`` message for the consumer's dispatch. Past ``limit`` waiting events
+    nothing more is queued: the socket is marked behind and reads the rest from the
+    database, so a stuck client costs bounded memory and no events.
+    """
+
+    def __init__(self, limit: int | None = None):
+        self.limit = settings.WEBSOCKET_INBOX_LIMIT if limit is None else limit
+        self._events: collections.deque = collections.deque()
+        self._behind = False
+        self._waiter: asyncio.Future | None = None
+
+    def put(self, message: dict) -> None:
+        if len(self._events) >= self.limit:
+            if not self._behind:
+                INBOX_OVERFLOWS.inc()
+            self.mark_behind()
+            return
+        self._events.append(message)
+        self._wake()
+
+    def mark_behind(self) -> None:
+        self._behind = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> dict:
+        while not self._events and not self._behind:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        events, self._events = list(self._events), collections.deque()
+        behind, self._behind = self._behind, False
+        return {"type": "cug.events", "events": events, "behind": behind}
+
+
+def encode(message: dict) -> str:
+    """A header line, then the frame's text as it is: the text is never escaped twice."""
+    header = {key: value for key, value in message.items() if key not in ("type", "text")}
+    return json.dumps(header, separators=(",", ":")) + "\n" + message["text"]
+
+
+def decode(payload: bytes | str) -> dict:
+    if isinstance(payload, bytes):
+        payload = payload.decode()
+    header, _newline, text = payload.partition("\n")
+    return {"type": "cug.event", **json.loads(header), "text": text}
+
+
+class _LoopState:
+    """What one event loop holds: its sockets' inboxes by group, and its listener."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.followers: dict[int, set[Inbox]] = {}
+        self.listener: asyncio.Task | None = None
+        self.subscribed = asyncio.Event()
+        self.publisher = None  # the Redis client this loop publishes with
+
+    def deliver(self, message: dict) -> None:
+        for inbox in tuple(self.followers.get(message["group_id"], ())):
+            inbox.put(message)
+
+    def all_behind(self) -> None:
+        for inbox in {inbox for inboxes in self.followers.values() for inbox in inboxes}:
+            inbox.mark_behind()
+
+
+class FanOut:
+    """The process's fan-out; one state per event loop (tests run several loops)."""
+
+    def __init__(self):
+        self._states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._sync_client = None
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(settings.REDIS_URL)
+
+    @property
+    def channel(self) -> str:
+        return f"{settings.CHANNEL_LAYER_PREFIX}:events"
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None:
+            with self._lock:
+                state = self._states.setdefault(loop, _LoopState(loop))
+        return state
+
+    # ---- the sockets' side --------------------------------------------------------
+
+    async def follow(self, inbox: Inbox, group_ids) -> None:
+        """Queue the groups' events for ``inbox`` from now on.
+
+        Returns once this process's subscription stands (or after
+        SUBSCRIBE_WAIT_SECONDS: the socket is then marked behind when it comes).
+        """
+        state = self._state()
+        for group_id in group_ids:
+            state.followers.setdefault(group_id, set()).add(inbox)
+        if not self.uses_redis:
+            return
+        if state.listener is None or state.listener.done():
+            state.listener = state.loop.create_task(self._listen(state))
+        if not state.subscribed.is_set():
+            try:
+                await asyncio.wait_for(state.subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
+            except TimeoutError:
+                logger.warning("event subscription not ready; the socket will catch up later")
+
+    def unfollow(self, inbox: Inbox, group_ids=None) -> None:
+        """Stop queueing events for ``inbox``: for these groups, or for all of them."""
+        state = self._states.get(asyncio.get_running_loop())
+        if state is None:
+            return
+        for group_id in list(state.followers if group_ids is None else group_ids):
+            inboxes = state.followers.get(group_id)
+            if inboxes is not None:
+                inboxes.discard(inbox)
+                if not inboxes:
+                    del state.followers[group_id]
+
+    # ---- the publishers' side -----------------------------------------------------
+
+    async def publish(self, messages: list[dict]) -> None:
+        """Send events to every process, in this order. Runs on an event loop."""
+        if not self.uses_redis:
+            self.deliver_everywhere(messages)
+            return
+        state = self._state()
+        if state.publisher is None:
+            state.publisher = _redis_client(asynchronous=True)
+        async with state.publisher.pipeline(transaction=False) as pipe:
+            for message in messages:
+                pipe.publish(self.channel, encode(message))
+            await pipe.execute()
+
+    def publish_sync(self, messages: list[dict]) -> None:
+        """The same, from code that runs outside an event loop (a command, a worker)."""
+        if not self.uses_redis:
+            self.deliver_everywhere(messages)
+            return
+        if self._sync_client is None:
+            self._sync_client = _redis_client(asynchronous=False)
+        with self._sync_client.pipeline(transaction=False) as pipe:
+            for message in messages:
+                pipe.publish(self.channel, encode(message))
+            pipe.execute()
+
+    def deliver_everywhere(self, messages: list[dict]) -> None:
+        """Without Redis: hand the events to every loop of this process that has sockets."""
+        for loop, state in list(self._states.items()):
+            if loop.is_closed():
+                continue
+            for message in messages:
+                loop.call_soon_threadsafe(state.deliver, message)
+
+    # ---- the subscription ---------------------------------------------------------
+
+    async def _listen(self, state: _LoopState) -> None:
+        """Hold the process's subscription; after a break, every socket catches up."""
+        attempt = 0
+        while True:
+            client = _redis_client(asynchronous=True, name=LISTENER_NAME % os.getpid())
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                if attempt:
+                    logger.info("event subscription restored")
+                    # Whatever was published while it was down is in the database.
+                    state.all_behind()
+                attempt = 0
+                state.subscribed.set()
+                while True:
+                    item = await pubsub.get_message(timeout=None)
+                    if item is not None and item["type"] == "message":
+                        state.deliver(decode(item["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if asyncio.current_task().cancelling():
+                    # Cancelled (the loop is closing) while Redis's client turned
+                    # the cancellation into an error.
+                    raise asyncio.CancelledError from None
+                logger.exception("event subscription lost; reconnecting")
+                state.subscribed.clear()
+                await asyncio.sleep(RECONNECT_DELAY_SECONDS[min(attempt, 4)])
+                attempt += 1
+            finally:
+                try:
+                    await pubsub.aclose()
+                    await client.aclose()
+                except Exception:  # noqa: S110 - the connection is already gone
+                    pass
+
+
+def _redis_client(*, asynchronous: bool, name: str | None = None):
+    import redis
+    import redis.asyncio
+
+    module = redis.asyncio if asynchronous else redis
+    # No read timeout: the subscription waits for events for as long as it takes;
+    # keepalive and health checks notice a dead connection.
+    return module.Redis.from_url(
+        settings.REDIS_URL, socket_keepalive=True, health_check_interval=30, client_name=name
+    )
+
+
+fanout = FanOut()
