@@ -3,8 +3,9 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,23 +82,32 @@ def check_may_post(*, group: ClosedUserGroup, author) -> Membership:
     """The author may post in the group now: an active member, not an observer, group open.
 
     The account's state is read here, in the same query, not taken from ``author``:
-    a socket loads its user once, when it connects, and keeps it for hours.
+    a socket loads its user once, when it connects, and keeps it for hours. Every
+    post runs this, so it is one plain statement rather than a compiled queryset.
     """
-    membership = (
-        Membership.objects.filter(
-            group_id=group.pk, user_id=author.pk, removed_at__isnull=True, user__is_active=True
-        )
-        .select_related("group")
-        .only("id", "role", "last_read_seq", "group__status")
-        .first()
-    )
-    if membership is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_MAY_POST_SQL, [group.pk, author.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise GroupNotFound
-    if membership.role not in POSTING_ROLES:
+    membership_id, role, status = row
+    if role not in POSTING_ROLES:
         raise PermissionDenied(_("Observers read the group; they do not post."))
-    if membership.group.status == ClosedUserGroup.Status.READ_ONLY:
+    if status == ClosedUserGroup.Status.READ_ONLY:
         raise PermissionDenied(_("This group is read-only: the operation is closed."))
-    return membership
+    return Membership(pk=membership_id, group_id=group.pk, user_id=author.pk, role=role)
+
+
+_MEMBERSHIP, _GROUP = Membership._meta.db_table, ClosedUserGroup._meta.db_table
+_USER = get_user_model()._meta.db_table
+# Table names from the models; values are parameters.
+_MAY_POST_SQL = f"""
+    SELECT m.id, m.role, g.status
+    FROM {_MEMBERSHIP} m
+    JOIN {_GROUP} g ON g.id = m.group_id
+    JOIN {_USER} u ON u.id = m.user_id
+    WHERE m.group_id = %s AND m.user_id = %s AND m.removed_at IS NULL AND u.is_active
+"""  # noqa: S608
 
 
 def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Membership]:
@@ -112,10 +122,21 @@ def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Memb
 
 
 def _already_posted(*, author, client_id: uuid.UUID, group: ClosedUserGroup) -> Message | None:
-    existing = Message.objects.filter(author=author, client_id=client_id).first()
-    if existing is not None and existing.group_id != group.pk:
+    # Asked before every post, and almost always answered "no": a plain statement.
+    with connection.cursor() as cursor:
+        value = Message._meta.get_field("client_id").get_db_prep_value(client_id, connection)
+        cursor.execute(_POSTED_SQL, [author.pk, value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[1] != group.pk:
         raise ValidationError({"client_id": _("This client_id was already used in another group.")})
-    return existing
+    return Message.objects.get(pk=row[0])
+
+
+_POSTED_SQL = (
+    f"SELECT id, group_id FROM {Message._meta.db_table} WHERE author_id = %s AND client_id = %s"  # noqa: S608
+)
 
 
 def message_post(
