@@ -9,11 +9,12 @@ from .models import AuditEntry
 Action = AuditEntry.Action
 
 
-def audit_record(
+def audit_entry(
     *, actor, action: str, group=None, target: str = "", data: dict | None = None
 ) -> AuditEntry:
+    """An entry not saved yet: for services that write several at once (bulk_create)."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if authenticated else None,
         actor_name=actor.get_username() if authenticated else (data or {}).get("username", ""),
         action=action,
@@ -22,3 +23,11 @@ def audit_record(
         ip=request_ip_var.get(),
         data=data or {},
     )
+
+
+def audit_record(
+    *, actor, action: str, group=None, target: str = "", data: dict | None = None
+) -> AuditEntry:
+    entry = audit_entry(actor=actor, action=action, group=group, target=target, data=data)
+    entry.save()
+    return entry

@@ -26,6 +26,7 @@ from groups.models import ClosedUserGroup
 from groups.sessions import session_channel, session_extend
 
 from . import selectors, services
+from .batching import batcher
 from .database import in_database_thread
 from .fanout import Inbox, fanout
 from .realtime import user_channel
@@ -388,14 +389,16 @@ class CugConsumer(AsyncWebsocketConsumer):
             )
             return
         try:
-            message, _created = await in_database_thread(services.message_post)(
-                author=self.user,
-                group=group,
-                body=frame.get("body"),
-                client_id=frame.get("client_id"),
-                kind=frame.get("kind", "text"),
-                reply_to_seq=reply_to,
-                attachment_tokens=attachments,
+            message, _created = await batcher.post(
+                services.Post(
+                    author=self.user,
+                    group=group,
+                    body=frame.get("body"),
+                    client_id=frame.get("client_id"),
+                    kind=frame.get("kind", "text"),
+                    reply_to_seq=reply_to,
+                    attachment_tokens=attachments,
+                )
             )
         except Exception as error:
             await self._send_service_error(error, client_id=client_id, group=group.slug)

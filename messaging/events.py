@@ -41,6 +41,15 @@ def event_record(
     return event
 
 
+def events_record(events: list[GroupEvent]) -> list[GroupEvent]:
+    """Store several events (their seqs already taken) in one statement; broadcast each after commit."""
+    GroupEvent.objects.bulk_create(events)
+    for event in events:
+        event.group.last_seq = max(event.group.last_seq or 0, event.seq)
+        broadcast_group_event_on_commit(group_id=event.group_id, frame=event.as_frame())
+    return events
+
+
 def event_append(
     *, group: ClosedUserGroup, type: str, data: dict, removes: int | None = None
 ) -> GroupEvent:

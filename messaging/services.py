@@ -1,20 +1,24 @@
 """Everything that changes messages and receipts, whatever door it came in by."""
 
+import collections
+import dataclasses
 import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cencomm.audit import Action, audit_record
+from cencomm.audit import Action, audit_entry, audit_record
 from cencomm.metrics import MESSAGES_POSTED
+from cencomm.models import AuditEntry
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 
-from .events import allocate_seq, event_record
+from .events import allocate_seq, event_record, events_record
 from .models import Attachment, GroupEvent, Message, Receipt
 from .realtime import notify_user_on_commit
 from .rendering import RENDER_VERSION, render_markdown
@@ -110,33 +114,55 @@ _MAY_POST_SQL = f"""
 """  # noqa: S608
 
 
-def _lock_and_check_poster(*, group: ClosedUserGroup, author) -> tuple[int, Membership]:
-    """Take the group's next seq (which locks its row), then re-check the author.
-
-    Checking after the lock means a removal, a deactivation or a closing that
-    commits first is always seen: no post can slip in after the author lost the
-    right to post.
-    """
-    seq = allocate_seq(group_id=group.pk)
-    return seq, check_may_post(group=group, author=author)
-
-
 def _already_posted(*, author, client_id: uuid.UUID, group: ClosedUserGroup) -> Message | None:
-    # Asked before every post, and almost always answered "no": a plain statement.
-    with connection.cursor() as cursor:
-        value = Message._meta.get_field("client_id").get_db_prep_value(client_id, connection)
-        cursor.execute(_POSTED_SQL, [author.pk, value])
-        row = cursor.fetchone()
-    if row is None:
+    found = _posted_before([(author.pk, client_id)])
+    if not found:
         return None
-    if row[1] != group.pk:
+    message_id, group_id = found[(author.pk, client_id)]
+    if group_id != group.pk:
         raise ValidationError({"client_id": _("This client_id was already used in another group.")})
-    return Message.objects.get(pk=row[0])
+    return Message.objects.get(pk=message_id)
+
+
+def _posted_before(keys: list[tuple[int, uuid.UUID]]) -> dict[tuple[int, uuid.UUID], tuple]:
+    """(author id, client_id) → (message id, group id) for the keys already used."""
+    if not keys:
+        return {}
+    if len(keys) == 1:
+        # Asked before every post, and almost always answered "no": a plain statement.
+        author_id, client_id = keys[0]
+        value = Message._meta.get_field("client_id").get_db_prep_value(client_id, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(_POSTED_SQL, [author_id, value])
+            row = cursor.fetchone()
+        return {keys[0]: row} if row else {}
+    matches = Q()
+    for author_id, client_id in keys:
+        matches |= Q(author_id=author_id, client_id=client_id)
+    return {
+        (author_id, client_id): (pk, group_id)
+        for pk, author_id, client_id, group_id in Message.objects.filter(matches).values_list(
+            "pk", "author_id", "client_id", "group_id"
+        )
+    }
 
 
 _POSTED_SQL = (
     f"SELECT id, group_id FROM {Message._meta.db_table} WHERE author_id = %s AND client_id = %s"  # noqa: S608
 )
+
+
+@dataclasses.dataclass
+class Post:
+    """One message to post, as it came in: every field is checked by ``messages_post``."""
+
+    author: object
+    group: ClosedUserGroup
+    body: object
+    client_id: object
+    kind: object = Message.Kind.TEXT
+    reply_to_seq: object = None
+    attachment_tokens: list[str] | tuple[str, ...] = ()
 
 
 def message_post(
@@ -154,66 +180,227 @@ def message_post(
     The same ``client_id`` twice from the same author stores one message: the
     second call returns the first message with ``created=False``.
     """
-    client_id = _parse_client_id(client_id)
-    existing = _already_posted(author=author, client_id=client_id, group=group)
-    if existing is not None:
-        return existing, False
-    if not isinstance(kind, str) or kind not in POSTABLE_KINDS:
-        raise ValidationError({"kind": _("Unknown message kind.")})
-    body = _check_body(body)
-    html = render_markdown(body)
+    post = Post(author, group, body, client_id, kind, reply_to_seq, attachment_tokens)
+    (outcome,) = messages_post([post])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def messages_post(posts: list[Post]) -> list[tuple[Message, bool] | Exception]:
+    """Post several messages in one transaction; one outcome per post, in order.
+
+    Each post is judged on its own, exactly as if it came alone: its outcome is
+    ``(message, created)`` or the error that refused it (``ValidationError``,
+    ``PermissionDenied``, ``GroupNotFound``), and a refused post changes nothing.
+    The accepted ones take their seqs under their groups' locks, and are stored,
+    broadcast and audited together: a busy process writes many posts with one
+    commit and a few statements (docs/performance.md).
+    """
     try:
-        with transaction.atomic():
-            seq, membership = _lock_and_check_poster(group=group, author=author)
-            reply_to = None
-            if reply_to_seq is not None:
-                reply_to = Message.objects.filter(group=group, seq=reply_to_seq).first()
-                if reply_to is None:
-                    raise ValidationError({"reply_to": _("There is no such message to reply to.")})
-            message = Message.objects.create(
-                group=group,
-                seq=seq,
-                author=author,
-                kind=kind,
-                reply_to=reply_to,
-                client_id=client_id,
-                body=body,
-                html=html,
-                render_version=RENDER_VERSION,
-            )
-            attachments = _claim_attachments(
-                message=message, tokens=attachment_tokens, author=author
-            )
-            event_record(
-                group=group,
-                seq=seq,
-                type="message.created",
-                data=message_data(message, author=author, attachments=attachments),
-            )
-            audit_record(
-                actor=author,
-                action=Action.MESSAGE_POSTED,
-                group=group,
-                target=f"#{seq}",
-                data={"kind": kind},
-            )
-            # The author has read their own message; the cursor moves only if nothing
-            # before it is unread, so posting never marks others' messages as read.
-            Membership.objects.filter(pk=membership.pk, last_read_seq=seq - 1).update(
-                last_read_seq=seq
-            )
+        return _post_together(posts)
     except IntegrityError:
         # A resend raced the first copy (two tabs, a retry on a slow line): the unique
-        # (author, client_id) constraint stopped it and the rollback gave the seq back.
-        existing = _already_posted(author=author, client_id=client_id, group=group)
+        # (author, client_id) constraint stopped it and the rollback gave the seqs back.
+        if len(posts) > 1:
+            return [messages_post([post])[0] for post in posts]
+        post = posts[0]
+        client_id = _parse_client_id(post.client_id)
+        existing = _already_posted(author=post.author, client_id=client_id, group=post.group)
         if existing is None:
             raise
-        return existing, False
-    MESSAGES_POSTED.labels(kind=kind).inc()
-    return message, True
+        return [(existing, False)]
 
 
-def _claim_attachments(*, message: Message, tokens, author) -> list[Attachment]:
+def _post_together(posts: list[Post]) -> list:
+    outcomes: list = [None] * len(posts)
+    keys: dict[int, tuple[int, uuid.UUID]] = {}
+    for index, post in enumerate(posts):
+        try:
+            keys[index] = (post.author.pk, _parse_client_id(post.client_id))
+        except ValidationError as error:
+            outcomes[index] = error
+
+    # A client_id already used is a resend: the first message is the answer.
+    used = _posted_before(list(dict.fromkeys(keys.values())))
+    first_of: dict[tuple, int] = {}
+    resends: dict[int, object] = {}
+    for index, key in keys.items():
+        if key in used:
+            message_id, group_id = used[key]
+            if group_id != posts[index].group.pk:
+                outcomes[index] = ValidationError(
+                    {"client_id": _("This client_id was already used in another group.")}
+                )
+            else:
+                resends[index] = message_id
+        elif key in first_of:
+            resends[index] = ("batch", first_of[key])  # the same post twice in one batch
+        else:
+            first_of[key] = index
+
+    contents: dict[int, tuple[str, str, str]] = {}
+    for index in first_of.values():
+        post = posts[index]
+        try:
+            if not isinstance(post.kind, str) or post.kind not in POSTABLE_KINDS:
+                raise ValidationError({"kind": _("Unknown message kind.")})
+            body = _check_body(post.body)
+            contents[index] = (post.kind, body, render_markdown(body))
+        except ValidationError as error:
+            outcomes[index] = error
+
+    created: dict[int, Message] = {}
+    if contents:
+        with transaction.atomic():
+            created = _store(posts, keys, contents, outcomes)
+
+    for index, message in created.items():
+        outcomes[index] = (message, True)
+        MESSAGES_POSTED.labels(kind=message.kind).inc()
+    earlier = Message.objects.in_bulk([m for m in resends.values() if not isinstance(m, tuple)])
+    for index, source in resends.items():
+        if isinstance(source, tuple):
+            first = outcomes[source[1]]
+            outcomes[index] = first if isinstance(first, Exception) else (first[0], False)
+        else:
+            outcomes[index] = (earlier[source], False)
+    return outcomes
+
+
+def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
+    """Inside the transaction: lock, check, then write everything that passed."""
+    # Take as many seqs as there are posts for each group; the UPDATE locks the group's
+    # row until commit, in id order (no deadlock between batches). A removal, a
+    # deactivation or a closing that committed first is seen by the checks below.
+    wanted = collections.Counter(posts[index].group.pk for index in contents)
+    group_ids = sorted(wanted)
+    heads, statuses = {}, {}
+    with connection.cursor() as cursor:
+        for group_id in group_ids:
+            cursor.execute(_TAKE_SEQS_SQL, [wanted[group_id], group_id])
+            row = cursor.fetchone()
+            if row is not None:
+                heads[group_id], statuses[group_id] = row[0] - wanted[group_id], row[1]
+    author_ids = {posts[index].author.pk for index in contents}
+    memberships = {
+        (group_id, user_id): (pk, role)
+        for pk, group_id, user_id, role in Membership.objects.filter(
+            group_id__in=group_ids, user_id__in=author_ids, removed_at__isnull=True
+        )
+        .filter(user__is_active=True)
+        .values_list("pk", "group_id", "user_id", "role")
+    }
+    replies = [(posts[i].group.pk, posts[i].reply_to_seq) for i in contents]
+    reply_targets = _messages_by_seq([r for r in replies if r[1] is not None])
+
+    accepted: list[int] = []
+    membership_of: dict[int, int] = {}
+    reply_of: dict[int, Message | None] = {}
+    attachments_of: dict[int, list[Attachment]] = {}
+    for index in contents:
+        post = posts[index]
+        try:
+            membership = memberships.get((post.group.pk, post.author.pk))
+            if membership is None or post.group.pk not in statuses:
+                raise GroupNotFound
+            if membership[1] not in POSTING_ROLES:
+                raise PermissionDenied(_("Observers read the group; they do not post."))
+            if statuses[post.group.pk] == ClosedUserGroup.Status.READ_ONLY:
+                raise PermissionDenied(_("This group is read-only: the operation is closed."))
+            if post.reply_to_seq is not None:
+                reply_of[index] = reply_targets.get((post.group.pk, post.reply_to_seq))
+                if reply_of[index] is None:
+                    raise ValidationError({"reply_to": _("There is no such message to reply to.")})
+            attachments_of[index] = _unclaimed_attachments(
+                tokens=post.attachment_tokens, author=post.author, group=post.group
+            )
+        except (ValidationError, PermissionDenied, GroupNotFound) as error:
+            outcomes[index] = error
+            continue
+        accepted.append(index)
+        membership_of[index] = membership[0]
+
+    # The accepted posts take the first seqs; what refused posts took is given back.
+    seqs: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for group_id, head in heads.items():
+            mine = [index for index in accepted if posts[index].group.pk == group_id]
+            seqs.update(zip(mine, range(head + 1, head + 1 + len(mine)), strict=True))
+            if len(mine) < wanted[group_id]:
+                cursor.execute(_GIVE_BACK_SQL, [head + len(mine), group_id])
+    if not accepted:
+        return {}
+    messages = {}
+    for index in accepted:
+        post, (kind, body, html) = posts[index], contents[index]
+        messages[index] = Message(
+            group=post.group,
+            seq=seqs[index],
+            author=post.author,
+            kind=kind,
+            reply_to=reply_of.get(index),
+            client_id=keys[index][1],
+            body=body,
+            html=html,
+            render_version=RENDER_VERSION,
+        )
+    Message.objects.bulk_create(list(messages.values()))
+    for index, attachments in attachments_of.items():
+        if attachments and index in messages:
+            Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
+                message=messages[index]
+            )
+    events_record(
+        [
+            GroupEvent(
+                group=message.group,
+                seq=message.seq,
+                type="message.created",
+                data=message_data(message, author=message.author, attachments=attachments_of[i]),
+            )
+            for i, message in messages.items()
+        ]
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            audit_entry(
+                actor=message.author,
+                action=Action.MESSAGE_POSTED,
+                group=message.group,
+                target=f"#{message.seq}",
+                data={"kind": message.kind},
+            )
+            for message in messages.values()
+        ]
+    )
+    # The author has read their own message; the cursor moves only if nothing before
+    # it is unread, so posting never marks others' messages as read.
+    with connection.cursor() as cursor:
+        for index, message in messages.items():
+            cursor.execute(_READ_OWN_SQL, [message.seq, membership_of[index], message.seq - 1])
+    return messages
+
+
+_TAKE_SEQS_SQL = (
+    f"UPDATE {_GROUP} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq, status"  # noqa: S608
+)
+_GIVE_BACK_SQL = f"UPDATE {_GROUP} SET last_seq = %s WHERE id = %s"  # noqa: S608
+_READ_OWN_SQL = f"UPDATE {_MEMBERSHIP} SET last_read_seq = %s WHERE id = %s AND last_read_seq = %s"  # noqa: S608
+
+
+def _messages_by_seq(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Message]:
+    pairs = [(g, s) for g, s in pairs if isinstance(s, int) and not isinstance(s, bool)]
+    if not pairs:
+        return {}
+    matches = Q()
+    for group_id, seq in pairs:
+        matches |= Q(group_id=group_id, seq=seq)
+    return {(m.group_id, m.seq): m for m in Message.objects.filter(matches)}
+
+
+def _unclaimed_attachments(*, tokens, author, group: ClosedUserGroup) -> list[Attachment]:
+    """The post's attachments, locked until commit: unused, uploaded by the author here."""
     tokens = list(dict.fromkeys(tokens or ()))
     if not tokens:
         return []
@@ -226,12 +413,11 @@ def _claim_attachments(*, message: Message, tokens, author) -> list[Attachment]:
         )
     attachments = list(
         Attachment.objects.select_for_update().filter(
-            token__in=tokens, uploaded_by=author, group=message.group, message__isnull=True
+            token__in=tokens, uploaded_by=author, group_id=group.pk, message__isnull=True
         )
     )
     if len(attachments) != len(tokens):
         raise ValidationError({"attachments": _("An attachment is unknown or already used.")})
-    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(message=message)
     return attachments
 
 
@@ -383,6 +569,11 @@ def receipt_acknowledge(*, user, group: ClosedUserGroup, seq: int) -> Receipt:
 
 
 def check_poster(*, group: ClosedUserGroup, author) -> int:
-    """For services that post into a group (seizure alerts): lock, re-check, return the seq."""
-    seq, _membership = _lock_and_check_poster(group=group, author=author)
+    """For services that post into a group (seizure alerts): lock, re-check, return the seq.
+
+    Checking after the lock means a removal, a deactivation or a closing that commits
+    first is always seen: no post can slip in after the author lost the right to post.
+    """
+    seq = allocate_seq(group_id=group.pk)
+    check_may_post(group=group, author=author)
     return seq
