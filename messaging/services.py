@@ -136,14 +136,15 @@ def _posted_before(keys: list[tuple[int, uuid.UUID]]) -> dict[tuple[int, uuid.UU
             cursor.execute(_POSTED_SQL, [author_id, value])
             row = cursor.fetchone()
         return {keys[0]: row} if row else {}
-    matches = Q()
-    for author_id, client_id in keys:
-        matches |= Q(author_id=author_id, client_id=client_id)
+    wanted = set(keys)
+    rows = Message.objects.filter(
+        author_id__in={author_id for author_id, _c in keys},
+        client_id__in={client_id for _a, client_id in keys},
+    ).values_list("pk", "author_id", "client_id", "group_id")
     return {
         (author_id, client_id): (pk, group_id)
-        for pk, author_id, client_id, group_id in Message.objects.filter(matches).values_list(
-            "pk", "author_id", "client_id", "group_id"
-        )
+        for pk, author_id, client_id, group_id in rows
+        if (author_id, client_id) in wanted
     }
 
 
@@ -276,12 +277,8 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
     wanted = collections.Counter(posts[index].group.pk for index in contents)
     group_ids = sorted(wanted)
     heads, statuses = {}, {}
-    with connection.cursor() as cursor:
-        for group_id in group_ids:
-            cursor.execute(_TAKE_SEQS_SQL, [wanted[group_id], group_id])
-            row = cursor.fetchone()
-            if row is not None:
-                heads[group_id], statuses[group_id] = row[0] - wanted[group_id], row[1]
+    for group_id, last_seq, status in _take_seqs(wanted):
+        heads[group_id], statuses[group_id] = last_seq - wanted[group_id], status
     author_ids = {posts[index].author.pk for index in contents}
     memberships = {
         (group_id, user_id): (pk, role)
@@ -374,19 +371,65 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
             for message in messages.values()
         ]
     )
-    # The author has read their own message; the cursor moves only if nothing before
-    # it is unread, so posting never marks others' messages as read.
-    with connection.cursor() as cursor:
-        for index, message in messages.items():
-            cursor.execute(_READ_OWN_SQL, [message.seq, membership_of[index], message.seq - 1])
+    _read_own(_group_seqs((membership_of[i], message.seq) for i, message in messages.items()))
     return messages
 
 
-_TAKE_SEQS_SQL = (
-    f"UPDATE {_GROUP} SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq, status"  # noqa: S608
-)
+def _group_seqs(pairs) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = collections.defaultdict(list)
+    for key, seq in pairs:
+        grouped[key].append(seq)
+    return grouped
+
+
+def _take_seqs(wanted: dict[int, int]) -> list[tuple[int, int, str]]:
+    """Add ``wanted[group]`` to each group's last seq; (group, new last seq, status).
+
+    Locks the group rows until commit, always in id order, so that two batches
+    waiting for each other's groups cannot deadlock.
+    """
+    group_ids = sorted(wanted)
+    placeholders = ", ".join(["%s"] * len(group_ids))
+    with connection.cursor() as cursor:
+        if len(group_ids) > 1 and connection.features.has_select_for_update:
+            cursor.execute(
+                f"SELECT id FROM {_GROUP} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",  # noqa: S608
+                group_ids,
+            )
+        cases = " ".join(["WHEN %s THEN %s"] * len(group_ids))
+        cursor.execute(
+            f"UPDATE {_GROUP} SET last_seq = last_seq + CASE id {cases} END "  # noqa: S608
+            f"WHERE id IN ({placeholders}) RETURNING id, last_seq, status",
+            [value for group_id in group_ids for value in (group_id, wanted[group_id])] + group_ids,
+        )
+        return cursor.fetchall()
+
+
+def _read_own(seqs_of: dict[int, list[int]]) -> None:
+    """The author has read their own message: the cursor moves only if nothing before it
+    is unread, so posting never marks others' messages as read.
+
+    ``seqs_of``: membership id → the seqs its author just posted in that group. The
+    cursor moves from just before the first over the run of consecutive ones.
+    """
+    moves = []
+    for membership_id, seqs in seqs_of.items():
+        seqs = sorted(seqs)
+        end = seqs[0]
+        while end + 1 in seqs:
+            end += 1
+        moves.append((membership_id, seqs[0] - 1, end))
+    cases = " ".join(["WHEN %s THEN %s"] * len(moves))
+    matches = " OR ".join(["(id = %s AND last_read_seq = %s)"] * len(moves))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_MEMBERSHIP} SET last_read_seq = CASE id {cases} END WHERE {matches}",  # noqa: S608
+            [v for membership_id, _before, end in moves for v in (membership_id, end)]
+            + [v for membership_id, before, _end in moves for v in (membership_id, before)],
+        )
+
+
 _GIVE_BACK_SQL = f"UPDATE {_GROUP} SET last_seq = %s WHERE id = %s"  # noqa: S608
-_READ_OWN_SQL = f"UPDATE {_MEMBERSHIP} SET last_read_seq = %s WHERE id = %s AND last_read_seq = %s"  # noqa: S608
 
 
 def _messages_by_seq(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Message]:
