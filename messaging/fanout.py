@@ -211,7 +211,7 @@ class FanOut:
     async def _listen(self, state: _LoopState) -> None:
         """Hold the process's subscription; after a break, every socket catches up."""
         attempt = 0
-        while True:
+        while not asyncio.current_task().cancelling():
             client = _redis_client(asynchronous=True, name=LISTENER_NAME % os.getpid())
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
@@ -222,7 +222,7 @@ class FanOut:
                     state.all_behind()
                 attempt = 0
                 state.subscribed.set()
-                while True:
+                while not asyncio.current_task().cancelling():
                     item = await pubsub.get_message(timeout=None)
                     if item is not None and item["type"] == "message":
                         state.deliver(decode(item["data"]))

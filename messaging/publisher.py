@@ -68,7 +68,9 @@ class OrderedPublisher:
 
     async def _drain(self, queue: asyncio.Queue) -> None:
         layer = get_channel_layer()
-        while True:
+        # Redis's clients sometimes swallow a cancellation (the loop is closing): the
+        # task ends then rather than wait for ever.
+        while not asyncio.current_task().cancelling():
             waiting = [await queue.get()]
             while len(waiting) < BATCH and not queue.empty():
                 waiting.append(queue.get_nowait())

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from groups.models import Administration, Region, Role
 from groups.services import membership_add, profile_ensure
@@ -73,3 +74,11 @@ def sign_in(client, user):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request in a test can leave its language active in the thread: reset it, so
+    that the next test's messages are not judged in French by accident."""
+    yield
+    translation.deactivate()

@@ -13,6 +13,7 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
+from cencomm.models import AuditEntry
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 from groups.services import group_create, group_set_status, membership_add, membership_remove
@@ -23,8 +24,10 @@ from messaging.models import GroupEvent, Message, Receipt
 from messaging.realtime import user_channel
 from messaging.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 from messaging.services import (
+    Post,
     message_post,
     message_retract,
+    messages_post,
     receipt_acknowledge,
     receipt_mark_read,
 )
@@ -166,6 +169,131 @@ def test_post_costs_a_few_queries(world, django_assert_max_num_queries):
     # read cursor, and the savepoint around them.
     with django_assert_max_num_queries(9):
         post(world.officer_fr, world.group, "counted")
+
+
+# ---- messages_post: several posts at once ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_batch_judges_each_post_on_its_own(world, emitted):
+    second = group_create(name="Second unit", created_by=world.ocu)
+    membership_add(group=second, user=world.officer_fr, role=Role.MEMBER, added_by=world.ocu)
+    earlier = post(world.officer_fr, world.group, "sent before")
+    receipt_mark_read(user=world.officer_fr, group=world.group, up_to_seq=head(world.group))
+    before, before_second = head(world.group), head(second)
+    audit_before = AuditEntry.objects.filter(action=AuditEntry.Action.MESSAGE_POSTED).count()
+    twice = uuid.uuid4()
+
+    def one(author, group, body, **extra):
+        extra.setdefault("client_id", uuid.uuid4())
+        return Post(author=author, group=group, body=body, **extra)
+
+    batch = [
+        one(world.officer_fr, world.group, "first", client_id=twice),
+        one(world.observer, world.group, "observers do not post"),
+        one(world.officer_de, world.group, "bad kind", kind="shout"),
+        one(world.officer_fr, world.group, "first, sent twice", client_id=twice),
+        one(world.outsider, world.group, "not a member"),
+        one(world.officer_fr, second, "in the second group"),
+        one(world.officer_de, world.group, "second"),
+        one(world.officer_fr, world.group, "a resend", client_id=earlier.client_id),
+        one(world.officer_de, world.group, "reply to nothing", reply_to_seq=999),
+        one(world.officer_de, world.group, "   "),
+        one(world.officer_fr, world.group, "third, a reply", reply_to_seq=earlier.seq),
+    ]
+    outcomes, sent = emitted(lambda: messages_post(batch), group_events(world.group.pk))
+
+    first, observer, bad_kind, again, outsider, other, de, resend, no_target, blank, reply = (
+        outcomes
+    )
+    assert isinstance(observer, PermissionDenied)
+    assert isinstance(outsider, GroupNotFound)
+    assert "kind" in bad_kind.message_dict
+    assert "reply_to" in no_target.message_dict and "body" in blank.message_dict
+    # Accepted posts take consecutive seqs, in the batch's order; refused ones take none.
+    assert [(m.body, m.seq, created) for m, created in (first, de, reply)] == [
+        ("first", before + 1, True),
+        ("second", before + 2, True),
+        ("third, a reply", before + 3, True),
+    ]
+    assert reply[0].reply_to == earlier
+    assert again == (first[0], False) and resend == (earlier, False)
+    assert (other[0].group, other[0].seq, other[1]) == (second, before_second + 1, True)
+    assert head(world.group) == before + 3 and head(second) == before_second + 1
+    assert event_seqs(world.group)[-3:] == [before + 1, before + 2, before + 3]
+    assert Message.objects.filter(group=world.group, seq__gt=before).count() == 3
+    assert [json.loads(m["text"])["data"]["html"] for m in sent] == [
+        "<p>first</p>\n",
+        "<p>second</p>\n",
+        "<p>third, a reply</p>\n",
+    ]
+    posted = AuditEntry.objects.filter(action=AuditEntry.Action.MESSAGE_POSTED)
+    assert posted.count() == audit_before + 4
+    # officer.fr had read everything: the cursor follows their first post only, since
+    # officer.de's post came between it and their next one.
+    membership = Membership.objects.get(user=world.officer_fr, group=world.group)
+    assert membership.last_read_seq == before + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [5, 40])
+def test_a_batch_costs_the_same_few_queries_however_many_posts_it_holds(
+    world, count, django_assert_max_num_queries
+):
+    groups = [world.group] + [
+        group_create(name=f"Unit {n}", created_by=world.ocu) for n in range(3)
+    ]
+    for group in groups[1:]:
+        membership_add(group=group, user=world.officer_fr, role=Role.MEMBER, added_by=world.ocu)
+    batch = [
+        Post(author=world.officer_fr, group=groups[n % 4], body=f"post {n}", client_id=uuid.uuid4())
+        for n in range(count)
+    ]
+    # Resend look-up, group locks, seqs, memberships, messages, events, audit lines,
+    # read cursors, and the savepoint around them.
+    with django_assert_max_num_queries(10):
+        outcomes = messages_post(batch)
+    assert all(created for _message, created in outcomes)
+    for group in groups:
+        seqs = [m.seq for m, _c in outcomes if m.group_id == group.pk]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[-1] == head(group)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posts_that_queue_up_on_a_socket_process_are_written_together(world, monkeypatch):
+    """Through the batcher, as sockets post: fewer database calls than posts, each
+    post answered with its own outcome."""
+    from messaging import batching
+
+    calls = []
+
+    def counted(posts):
+        calls.append(len(posts))
+        return messages_post(posts)
+
+    monkeypatch.setattr(batching, "messages_post", counted)
+
+    async def scenario():
+        tasks = [
+            batching.batcher.post(
+                Post(
+                    author=world.officer_de if n % 3 else world.observer,
+                    group=world.group,
+                    body=f"queued {n}",
+                    client_id=uuid.uuid4(),
+                )
+            )
+            for n in range(30)
+        ]
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    before = head(world.group)
+    outcomes = async_to_sync(scenario)()
+    refused = [o for n, o in enumerate(outcomes) if n % 3 == 0]
+    accepted = [o for n, o in enumerate(outcomes) if n % 3]
+    assert all(isinstance(o, PermissionDenied) for o in refused)
+    assert sorted(m.seq for m, _created in accepted) == list(range(before + 1, before + 21))
+    assert sum(calls) == 30 and len(calls) < 30
 
 
 @pytest.mark.django_db
