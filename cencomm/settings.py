@@ -215,6 +215,8 @@ LANGUAGES = [
     ("en", _("English")),
     ("fr", _("French")),
     ("es", _("Spanish")),
+    ("ru", _("Russian")),
+    ("ar", _("Arabic")),
     ("pt", _("Portuguese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
