@@ -84,7 +84,17 @@ def prepare_databases():
 def build_world(operations: int, members: int) -> dict[str, list[str]]:
     started = time.perf_counter()
     result = subprocess.run(
-        [PYTHON, "-m", "tests.benchmarks.tasks", "world", str(operations), str(members)],
+        [
+            PYTHON,
+            "manage.py",
+            "seed_demo",
+            "--force",
+            "--bench",
+            str(operations),
+            str(members),
+            "--bench-tokens",
+            "-",
+        ],
         cwd=ROOT,
         env=platform_env(0),
         capture_output=True,

@@ -1,26 +1,11 @@
 """Steps the benchmark runs inside a Django process on the benchmark databases.
 
-python -m tests.benchmarks.tasks world OPERATIONS MEMBERS
 python -m tests.benchmarks.tasks missed-events SLUG COUNT
 """
 
-import json
 import sys
 
 import django
-
-
-def world(operations: int, members: int) -> None:
-    from django.contrib.auth import get_user_model
-
-    from groups.bench_world import bench_world_build
-
-    coordinator, _created = get_user_model().objects.get_or_create(username="bench.coordinator")
-    print(
-        json.dumps(
-            bench_world_build(operations=operations, members=members, coordinator=coordinator)
-        )
-    )
 
 
 def missed_events(slug: str, count: int) -> None:
@@ -50,9 +35,7 @@ def missed_events(slug: str, count: int) -> None:
 if __name__ == "__main__":
     django.setup()
     task, *arguments = sys.argv[1:]
-    if task == "world":
-        world(int(arguments[0]), int(arguments[1]))
-    elif task == "missed-events":
+    if task == "missed-events":
         missed_events(arguments[0], int(arguments[1]))
     else:
         raise SystemExit(f"unknown task {task}")

@@ -1,6 +1,9 @@
 """Build the demo world: administrations, users, and operation DEMO-2026 with its group."""
 
 import datetime
+import json
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -8,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from groups.bench_world import bench_world_build
 from groups.models import Administration, Membership, Region, Role
 from groups.services import membership_add, profile_ensure
 from groups.two_factor import demo_device_ensure
@@ -61,9 +65,25 @@ class Command(BaseCommand):
             default=0,
             help="add N validated synthetic seizures to DEMO-2026",
         )
+        parser.add_argument(
+            "--bench",
+            nargs=2,
+            type=int,
+            metavar=("K", "N"),
+            help="also build the benchmark world: K operations BENCH-001… with N members "
+            "spread over them, each with an API token",
+        )
+        parser.add_argument(
+            "--bench-tokens",
+            metavar="FILE",
+            help="write the benchmark world's tokens as JSON {group: [token, ...]} "
+            "to FILE ('-': standard output)",
+        )
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
 
-    def handle(self, *args, members: int, seizures: int, force: bool, **options):
+    def handle(
+        self, *args, members: int, seizures: int, force: bool, bench, bench_tokens, **options
+    ):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with a known password: it refuses to run with DEBUG off. "
@@ -71,6 +91,8 @@ class Command(BaseCommand):
             )
         if members < 0 or seizures < 0:
             raise CommandError("--members and --seizures must be zero or more.")
+        if bench is not None and (bench[0] < 1 or bench[1] < 0):
+            raise CommandError("--bench needs at least one operation and zero or more members.")
         password_hash = make_password(settings.DEMO_PASSWORD)
         with transaction.atomic():
             administrations = self._administrations()
@@ -108,6 +130,17 @@ class Command(BaseCommand):
                 validator=User.objects.get(username="ocu"),
             )
             self.stdout.write(f"{created} synthetic validated seizures added ({seizures} wanted).")
+        if bench is not None:
+            started = time.perf_counter()
+            world = bench_world_build(
+                operations=bench[0], members=bench[1], coordinator=User.objects.get(username="ocu")
+            )
+            self.stderr.write(
+                f"Benchmark world: {bench[0]} operations, {bench[1]} members with tokens, "
+                f"in {time.perf_counter() - started:.1f} s."
+            )
+            if bench_tokens and bench_tokens != "-":
+                Path(bench_tokens).write_text(json.dumps(world))
         member_count = operation.group.memberships.filter(removed_at__isnull=True).count()
         self.stdout.write(
             self.style.SUCCESS(
@@ -115,6 +148,9 @@ class Command(BaseCommand):
                 f"{DEMO_OPERATION} with {member_count} members."
             )
         )
+        if bench is not None and bench_tokens == "-":
+            # Last, on a line of its own: what a benchmark script reads.
+            self.stdout.write(json.dumps(world))
 
     def _administrations(self) -> dict[str, Administration]:
         result = {}

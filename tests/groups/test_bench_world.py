@@ -1,0 +1,49 @@
+"""`seed_demo --bench K N`: the benchmark world, K operations with N members and their tokens."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.authtoken.models import Token
+
+from groups.models import Membership, Role
+from groups.roles import ROLE_PERMISSIONS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_benchmark_world_spreads_members_over_operations_each_with_a_token(settings, tmp_path):
+    settings.DEBUG = True
+    out = tmp_path / "tokens.json"
+    call_command("seed_demo", "--bench", "3", "10", "--bench-tokens", str(out))
+    world = json.loads(out.read_text())
+    assert sorted(world) == ["bench-001", "bench-002", "bench-003"]
+    assert sorted(len(tokens) for tokens in world.values()) == [3, 3, 4]
+    for slug, keys in world.items():
+        for key in keys:
+            user = Token.objects.get(key=key).user
+            membership = Membership.objects.get(user=user, removed_at__isnull=True)
+            assert (membership.group.slug, membership.role) == (slug, Role.MEMBER)
+            # The guardian permissions match the role, as for any member.
+            assert ROLE_PERMISSIONS[Role.MEMBER] <= (user.get_all_permissions(membership.group))
+    # Built again with the same sizes: the same members and tokens, nothing doubled.
+    call_command("seed_demo", "--bench", "3", "10", "--bench-tokens", str(out))
+    assert json.loads(out.read_text()) == world
+    assert Membership.objects.filter(user__username__startswith="bench.").count() == 10
+
+
+def test_the_tokens_can_go_to_standard_output(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo", "--bench", "2", "4", "--bench-tokens", "-")
+    last_line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert {slug: len(keys) for slug, keys in json.loads(last_line).items()} == {
+        "bench-001": 2,
+        "bench-002": 2,
+    }
+
+
+@pytest.mark.parametrize("sizes", [("0", "10"), ("2", "-1")])
+def test_impossible_sizes_are_refused(settings, sizes):
+    settings.DEBUG = True
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--bench", *sizes)
