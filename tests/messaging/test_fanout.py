@@ -43,9 +43,14 @@ async def test_an_inbox_hands_over_everything_waiting_in_one_batch():
 
 
 async def test_a_full_inbox_stops_queueing_and_says_the_socket_is_behind():
+    from prometheus_client import REGISTRY
+
+    overflows = REGISTRY.get_sample_value("cencomm_socket_inbox_overflows_total") or 0
     inbox = Inbox(limit=2)
     for seq in range(1, 6):
         inbox.put(event(1, seq))
+    # Counted once per overflow, not once per event left out.
+    assert REGISTRY.get_sample_value("cencomm_socket_inbox_overflows_total") == overflows + 1
     batch = await asyncio.wait_for(inbox.get(), 1)
     assert [e["seq"] for e in batch["events"]] == [1, 2]
     assert batch["behind"] is True
