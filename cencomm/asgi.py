@@ -1,11 +1,19 @@
 """ASGI entry point: HTTP through Django, websockets at /ws/ through Channels."""
 
+import gc
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cencomm.settings")
 django_asgi_app = get_asgi_application()
+
+# A server process keeps many long-lived objects (sockets, their state): with the
+# default thresholds the collector's full passes pause every socket of the process
+# for tens of milliseconds, which set the p99 (docs/performance.md).
+if settings.GC_THRESHOLDS:
+    gc.set_threshold(*settings.GC_THRESHOLDS)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

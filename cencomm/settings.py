@@ -373,5 +373,10 @@ WEBSOCKET_SYNC_GRACE_SECONDS = float(os.environ.get("WEBSOCKET_SYNC_GRACE_SECOND
 # Events waiting for one socket before it stops queueing them and reads the rest from
 # the database instead (a stuck client costs bounded memory, and loses nothing).
 WEBSOCKET_INBOX_LIMIT = int(os.environ.get("WEBSOCKET_INBOX_LIMIT", "2000"))
+# The garbage collector's thresholds in a server process (cencomm/asgi.py); empty
+# keeps Python's defaults (700, 10, 10).
+GC_THRESHOLDS = tuple(
+    int(part) for part in os.environ.get("GC_THRESHOLDS", "50000,20,100").split(",") if part
+)
 # Threads per process for the websocket's database work (messaging/database.py).
 WEBSOCKET_DATABASE_THREADS = int(os.environ.get("WEBSOCKET_DATABASE_THREADS", "4"))

@@ -118,3 +118,12 @@ def test_production_turns_on_secure_cookies_and_hsts():
         {"SECRET_KEY": "x" * 60, "DATABASE_URL": "sqlite:///:memory:"}
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_server_process_collects_garbage_less_often(settings):
+    import gc
+
+    import cencomm.asgi  # noqa: F401 - importing the application applies the setting
+
+    assert settings.GC_THRESHOLDS == (50000, 20, 100)
+    assert gc.get_threshold() == settings.GC_THRESHOLDS

@@ -57,7 +57,11 @@ def platform_env(port: int, **extra) -> dict:
     }
     # Settings under study can be passed through, e.g. WEBSOCKET_DATABASE_THREADS=1.
     env.update(
-        {key: value for key, value in os.environ.items() if key.startswith(("WEBSOCKET_", "SYNC_"))}
+        {
+            key: value
+            for key, value in os.environ.items()
+            if key.startswith(("WEBSOCKET_", "SYNC_", "GC_"))
+        }
     )
     env.update(extra)
     return env
