@@ -39,27 +39,36 @@ LISTENER_NAME = "cencomm-events-%d"
 
 
 class Inbox:
-    """One socket's queue of group events, read by its consumer in batches.
+    """One socket's queue: group events from the fan-out, and (``put_message``) the
+    socket's other messages, read by its consumer in arrival order.
 
-    ``get`` waits for the first event and returns every event waiting, as one
-    ``cug.events`` message for the consumer's dispatch. Past ``limit`` waiting events
-    nothing more is queued: the socket is marked behind and reads the rest from the
-    database, so a stuck client costs bounded memory and no events.
+    ``get`` waits for something and returns either the next other message, or every
+    event waiting in a row, as one ``cug.events`` message for the consumer's dispatch.
+    Past ``limit`` waiting events no more events are queued: the socket is marked behind
+    and reads the rest from the database, so a stuck client costs bounded memory and
+    no events. Other messages are never left out.
     """
 
     def __init__(self, limit: int | None = None):
         self.limit = settings.WEBSOCKET_INBOX_LIMIT if limit is None else limit
-        self._events: collections.deque = collections.deque()
+        self._items: collections.deque = collections.deque()  # (is an event, message)
+        self._events = 0
         self._behind = False
         self._waiter: asyncio.Future | None = None
 
     def put(self, message: dict) -> None:
-        if len(self._events) >= self.limit:
+        """Queue a group event (or mark the socket behind when too many wait)."""
+        if self._events >= self.limit:
             if not self._behind:
                 INBOX_OVERFLOWS.inc()
             self.mark_behind()
             return
-        self._events.append(message)
+        self._items.append((True, message))
+        self._events += 1
+        self._wake()
+
+    def put_message(self, message) -> None:
+        self._items.append((False, message))
         self._wake()
 
     def mark_behind(self) -> None:
@@ -70,14 +79,19 @@ class Inbox:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def get(self) -> dict:
-        while not self._events and not self._behind:
+    async def get(self):
+        while not self._items and not self._behind:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-        events, self._events = list(self._events), collections.deque()
+        if self._items and not self._items[0][0]:
+            return self._items.popleft()[1]
+        events = []
+        while self._items and self._items[0][0]:
+            events.append(self._items.popleft()[1])
+        self._events -= len(events)
         behind, self._behind = self._behind, False
         return {"type": "cug.events", "events": events, "behind": behind}
 

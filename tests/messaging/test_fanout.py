@@ -122,3 +122,20 @@ def test_outside_an_event_loop_events_are_published_synchronously(count):
 
     asyncio.run(scenario())
     assert [e["seq"] for e in received] == list(range(1, count + 1))
+
+
+async def test_other_messages_keep_their_place_among_events_and_are_never_left_out():
+    inbox = Inbox(limit=2)
+    inbox.put(event(1, 1))
+    inbox.put_message({"type": "websocket.receive", "text": "a frame"})
+    inbox.put(event(1, 2))
+    inbox.put(event(1, 3))
+    inbox.put(event(1, 4))  # over the limit: left out, the socket is behind
+    inbox.put_message({"type": "access.revoked", "group_id": 1})
+    # The first batch of events says the socket is behind: it catches up at once.
+    first = await asyncio.wait_for(inbox.get(), 1)
+    assert [e["seq"] for e in first["events"]] == [1] and first["behind"] is True
+    assert (await inbox.get())["type"] == "websocket.receive"
+    events = await inbox.get()
+    assert [e["seq"] for e in events["events"]] == [2, 3] and events["behind"] is False
+    assert (await inbox.get())["type"] == "access.revoked"
