@@ -125,7 +125,7 @@ def test_outside_an_event_loop_events_are_published_synchronously(count):
 
 
 async def test_other_messages_keep_their_place_among_events_and_are_never_left_out():
-    inbox = Inbox(limit=2)
+    inbox = Inbox(limit=3)
     inbox.put(event(1, 1))
     inbox.put_message({"type": "websocket.receive", "text": "a frame"})
     inbox.put(event(1, 2))
