@@ -1,5 +1,6 @@
 from django.db import connection
 
+from cencomm.bulk import bulk_insert
 from groups.models import ClosedUserGroup
 
 from .models import GroupEvent
@@ -43,7 +44,7 @@ def event_record(
 
 def events_record(events: list[GroupEvent]) -> list[GroupEvent]:
     """Store several events (their seqs already taken) in one statement; broadcast each after commit."""
-    GroupEvent.objects.bulk_create(events)
+    bulk_insert(events)
     for event in events:
         event.group.last_seq = max(event.group.last_seq or 0, event.seq)
         broadcast_group_event_on_commit(group_id=event.group_id, frame=event.as_frame())

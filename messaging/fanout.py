@@ -96,17 +96,34 @@ class Inbox:
         return {"type": "cug.events", "events": events, "behind": behind}
 
 
-def encode(message: dict) -> str:
-    """A header line, then the frame's text as it is: the text is never escaped twice."""
-    header = {key: value for key, value in message.items() if key not in ("type", "text")}
-    return json.dumps(header, separators=(",", ":")) + "\n" + message["text"]
+def encode(messages: list[dict]) -> str:
+    """Events that leave together travel as one payload: a header line (each event's
+    fields and the length of its frame), then the frames' texts as they are, back to
+    back — a text is never escaped twice."""
+    headers = [
+        {
+            **{key: value for key, value in message.items() if key not in ("type", "text")},
+            "n": len(message["text"]),
+        }
+        for message in messages
+    ]
+    return (
+        json.dumps(headers, separators=(",", ":"))
+        + "\n"
+        + "".join(message["text"] for message in messages)
+    )
 
 
-def decode(payload: bytes | str) -> dict:
+def decode(payload: bytes | str) -> list[dict]:
     if isinstance(payload, bytes):
         payload = payload.decode()
-    header, _newline, text = payload.partition("\n")
-    return {"type": "cug.event", **json.loads(header), "text": text}
+    header, _newline, texts = payload.partition("\n")
+    messages, start = [], 0
+    for fields in json.loads(header):
+        end = start + fields.pop("n")
+        messages.append({"type": "cug.event", **fields, "text": texts[start:end]})
+        start = end
+    return messages
 
 
 class _LoopState:
@@ -195,10 +212,9 @@ class FanOut:
         state = self._state()
         if state.publisher is None:
             state.publisher = _redis_client(asynchronous=True)
-        async with state.publisher.pipeline(transaction=False) as pipe:
-            for message in messages:
-                pipe.publish(self.channel, encode(message))
-            await pipe.execute()
+        # One message on the wire for the whole batch: one command here, one read in
+        # every listener (a batch of posts commits its events together).
+        await state.publisher.publish(self.channel, encode(messages))
 
     def publish_sync(self, messages: list[dict]) -> None:
         """The same, from code that runs outside an event loop (a command, a worker)."""
@@ -207,10 +223,7 @@ class FanOut:
             return
         if self._sync_client is None:
             self._sync_client = _redis_client(asynchronous=False)
-        with self._sync_client.pipeline(transaction=False) as pipe:
-            for message in messages:
-                pipe.publish(self.channel, encode(message))
-            pipe.execute()
+        self._sync_client.publish(self.channel, encode(messages))
 
     def deliver_everywhere(self, messages: list[dict]) -> None:
         """Without Redis: hand the events to every loop of this process that has sockets."""
@@ -239,7 +252,8 @@ class FanOut:
                 while not asyncio.current_task().cancelling():
                     item = await pubsub.get_message(timeout=None)
                     if item is not None and item["type"] == "message":
-                        state.deliver(decode(item["data"]))
+                        for message in decode(item["data"]):
+                            state.deliver(message)
             except asyncio.CancelledError:
                 raise
             except Exception:

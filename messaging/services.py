@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cencomm.audit import Action, audit_entry, audit_record
+from cencomm.bulk import bulk_insert
 from cencomm.metrics import MESSAGES_POSTED
-from cencomm.models import AuditEntry
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 
@@ -342,7 +342,7 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
             html=html,
             render_version=RENDER_VERSION,
         )
-    Message.objects.bulk_create(list(messages.values()))
+    bulk_insert(list(messages.values()))
     for index, attachments in attachments_of.items():
         if attachments and index in messages:
             Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
@@ -359,7 +359,7 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
             for i, message in messages.items()
         ]
     )
-    AuditEntry.objects.bulk_create(
+    bulk_insert(
         [
             audit_entry(
                 actor=message.author,

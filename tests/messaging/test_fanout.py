@@ -22,11 +22,16 @@ def event(group_id: int, seq: int, **extra) -> dict:
     }
 
 
-def test_an_event_survives_the_wire_unchanged():
-    message = event(7, 3, removes=12, committed_at=1.5)
-    assert decode(encode(message).encode()) == message
-    # The frame's text travels as it is, after one header line.
-    assert encode(message).split("\n", 1)[1] == message["text"]
+def test_events_survive_the_wire_unchanged():
+    messages = [
+        event(7, 3, removes=12, committed_at=1.5),
+        event(7, 4),
+        {**event(8, 1), "text": '{"type":"event","data":{"html":"<p>é ☃ 𝄞 \\n</p>"}}'},
+    ]
+    assert decode(encode(messages).encode()) == messages
+    assert decode(encode(messages[:1])) == messages[:1]
+    # The frames' texts travel as they are, back to back after one header line.
+    assert encode(messages).split("\n", 1)[1] == "".join(m["text"] for m in messages)
 
 
 async def test_an_inbox_hands_over_everything_waiting_in_one_batch():

@@ -1,0 +1,88 @@
+"""bulk_insert: the rows written as bulk_create would write them, in one statement."""
+
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from cencomm.audit import Action, audit_entry
+from cencomm.bulk import bulk_insert
+from cencomm.models import AuditEntry
+from messaging.models import GroupEvent, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_are_stored_with_their_pks_defaults_and_json(world):
+    group, author = world.group, world.officer_fr
+    client_ids = [uuid.uuid4() for _ in range(3)]
+    messages = [
+        Message(
+            group=group,
+            seq=seq,
+            author=author,
+            kind=Message.Kind.TEXT,
+            client_id=client_id,
+            body=f"Saisie n° {seq} — «cocaïne» 'quoted' \"double\" \\ back",
+            html=f"<p>{seq}</p>",
+            render_version=1,
+        )
+        for seq, client_id in zip((1, 2, 3), client_ids, strict=True)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert(messages)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+        assert "json_to_recordset" in queries[0]["sql"]
+
+    assert all(message.pk for message in messages)
+    assert len({message.pk for message in messages}) == 3
+    for message, client_id in zip(messages, client_ids, strict=True):
+        stored = Message.objects.get(pk=message.pk)
+        assert stored.seq == message.seq
+        assert stored.client_id == client_id
+        assert stored.body == message.body
+        assert stored.author_id == author.pk
+        assert stored.reply_to_id is None
+        assert stored.retracted_at is None
+        # auto_now_add is applied to the object, exactly as stored
+        assert message.created_at is not None
+        assert stored.created_at == message.created_at
+
+
+def test_json_fields_and_addresses_round_trip(world):
+    group = world.group
+    data = {"html": "<p>é</p>", "nested": {"list": [1, 2.5, None, True]}, "n": 10**12}
+    events = [GroupEvent(group=group, seq=7, type="message.created", data=data)]
+    bulk_insert(events)
+    assert GroupEvent.objects.get(pk=events[0].pk).data == data
+
+    actor = world.officer_de
+    entry = audit_entry(
+        actor=actor, action=Action.MESSAGE_POSTED, group=group, target="#7", data={"k": "v"}
+    )
+    entry.ip = "2001:db8::1"
+    bulk_insert([entry])
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert (stored.actor_id, stored.ip, stored.data) == (actor.pk, "2001:db8::1", {"k": "v"})
+
+
+def test_a_failing_row_writes_nothing(world):
+    group = world.group
+    GroupEvent.objects.filter(group=group).delete()
+    bulk_insert([GroupEvent(group=group, seq=1, type="x", data={})])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert(
+            [
+                GroupEvent(group=group, seq=2, type="x", data={}),
+                GroupEvent(group=group, seq=1, type="x", data={}),
+            ]
+        )
+    assert list(GroupEvent.objects.filter(group=group).values_list("seq", flat=True)) == [1]
+
+
+def test_nothing_to_insert_runs_no_statement():
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk_insert([]) == []
+    assert queries.captured_queries == []
