@@ -45,6 +45,11 @@ def event_record(
 def events_record(events: list[GroupEvent]) -> list[GroupEvent]:
     """Store several events (their seqs already taken) in one statement; broadcast each after commit."""
     bulk_insert(events)
+    return events_broadcast(events)
+
+
+def events_broadcast(events: list[GroupEvent]) -> list[GroupEvent]:
+    """Broadcast events stored by the caller, each after commit, in order."""
     for event in events:
         event.group.last_seq = max(event.group.last_seq or 0, event.seq)
         broadcast_group_event_on_commit(group_id=event.group_id, frame=event.as_frame())

@@ -18,7 +18,7 @@ from cencomm.metrics import MESSAGES_POSTED
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 
-from .events import allocate_seq, event_record, events_record
+from .events import allocate_seq, event_record, events_broadcast
 from .models import Attachment, GroupEvent, Message, Receipt
 from .realtime import notify_user_on_commit
 from .rendering import RENDER_VERSION, render_markdown
@@ -328,6 +328,7 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
                 cursor.execute(_GIVE_BACK_SQL, [head + len(mine), group_id])
     if not accepted:
         return {}
+    now = timezone.now()
     messages = {}
     for index in accepted:
         post, (kind, body, html) = posts[index], contents[index]
@@ -341,37 +342,42 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
             body=body,
             html=html,
             render_version=RENDER_VERSION,
+            created_at=now,
         )
-    bulk_insert(list(messages.values()))
+    events = [
+        GroupEvent(
+            group=message.group,
+            seq=message.seq,
+            type="message.created",
+            data=message_data(message, author=message.author, attachments=attachments_of[i]),
+        )
+        for i, message in messages.items()
+    ]
+    audit = [
+        audit_entry(
+            actor=message.author,
+            action=Action.MESSAGE_POSTED,
+            group=message.group,
+            target=f"#{message.seq}",
+            data={"kind": message.kind},
+        )
+        for message in messages.values()
+    ]
+    # Messages, events, audit lines and the authors' read cursors: one statement.
+    bulk_insert(
+        list(messages.values()),
+        events,
+        audit,
+        update=_read_own(
+            _group_seqs((membership_of[i], message.seq) for i, message in messages.items())
+        ),
+    )
     for index, attachments in attachments_of.items():
         if attachments and index in messages:
             Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
                 message=messages[index]
             )
-    events_record(
-        [
-            GroupEvent(
-                group=message.group,
-                seq=message.seq,
-                type="message.created",
-                data=message_data(message, author=message.author, attachments=attachments_of[i]),
-            )
-            for i, message in messages.items()
-        ]
-    )
-    bulk_insert(
-        [
-            audit_entry(
-                actor=message.author,
-                action=Action.MESSAGE_POSTED,
-                group=message.group,
-                target=f"#{message.seq}",
-                data={"kind": message.kind},
-            )
-            for message in messages.values()
-        ]
-    )
-    _read_own(_group_seqs((membership_of[i], message.seq) for i, message in messages.items()))
+    events_broadcast(events)
     return messages
 
 
@@ -390,27 +396,32 @@ def _take_seqs(wanted: dict[int, int]) -> list[tuple[int, int, str]]:
     """
     group_ids = sorted(wanted)
     placeholders = ", ".join(["%s"] * len(group_ids))
-    with connection.cursor() as cursor:
-        if len(group_ids) > 1 and connection.features.has_select_for_update:
-            cursor.execute(
-                f"SELECT id FROM {_GROUP} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",  # noqa: S608
-                group_ids,
-            )
-        cases = " ".join(["WHEN %s THEN %s"] * len(group_ids))
-        cursor.execute(
-            f"UPDATE {_GROUP} SET last_seq = last_seq + CASE id {cases} END "  # noqa: S608
-            f"WHERE id IN ({placeholders}) RETURNING id, last_seq, status",
-            [value for group_id in group_ids for value in (group_id, wanted[group_id])] + group_ids,
+    cases = " ".join(["WHEN %s THEN %s"] * len(group_ids))
+    increments = [value for group_id in group_ids for value in (group_id, wanted[group_id])]
+    if len(group_ids) > 1 and connection.features.has_select_for_update:
+        # One statement: the rows locked in id order by the subquery, then updated.
+        sql = (
+            f"UPDATE {_GROUP} AS g SET last_seq = g.last_seq + CASE g.id {cases} END "  # noqa: S608
+            f"FROM (SELECT id FROM {_GROUP} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE) "
+            "AS locked WHERE g.id = locked.id RETURNING g.id, g.last_seq, g.status"
         )
+    else:
+        sql = (
+            f"UPDATE {_GROUP} SET last_seq = last_seq + CASE id {cases} END "  # noqa: S608
+            f"WHERE id IN ({placeholders}) RETURNING id, last_seq, status"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, increments + group_ids)
         return cursor.fetchall()
 
 
-def _read_own(seqs_of: dict[int, list[int]]) -> None:
-    """The author has read their own message: the cursor moves only if nothing before it
-    is unread, so posting never marks others' messages as read.
+def _read_own(seqs_of: dict[int, list[int]]) -> tuple[str, list]:
+    """The UPDATE that marks the authors' own messages read (run with the inserts).
 
-    ``seqs_of``: membership id → the seqs its author just posted in that group. The
-    cursor moves from just before the first over the run of consecutive ones.
+    The cursor moves only if nothing before it is unread, so posting never marks
+    others' messages as read. ``seqs_of``: membership id → the seqs its author just
+    posted in that group; the cursor moves from just before the first over the run
+    of consecutive ones.
     """
     moves = []
     for membership_id, seqs in seqs_of.items():
@@ -421,12 +432,11 @@ def _read_own(seqs_of: dict[int, list[int]]) -> None:
         moves.append((membership_id, seqs[0] - 1, end))
     cases = " ".join(["WHEN %s THEN %s"] * len(moves))
     matches = " OR ".join(["(id = %s AND last_read_seq = %s)"] * len(moves))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_MEMBERSHIP} SET last_read_seq = CASE id {cases} END WHERE {matches}",  # noqa: S608
-            [v for membership_id, _before, end in moves for v in (membership_id, end)]
-            + [v for membership_id, before, _end in moves for v in (membership_id, before)],
-        )
+    return (
+        f"UPDATE {_MEMBERSHIP} SET last_read_seq = CASE id {cases} END WHERE {matches}",  # noqa: S608
+        [v for membership_id, _before, end in moves for v in (membership_id, end)]
+        + [v for membership_id, before, _end in moves for v in (membership_id, before)],
+    )
 
 
 _GIVE_BACK_SQL = f"UPDATE {_GROUP} SET last_seq = %s WHERE id = %s"  # noqa: S608

@@ -1,10 +1,12 @@
 """bulk_insert: the rows written as bulk_create would write them, in one statement."""
 
+import datetime
 import uuid
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cencomm.audit import Action, audit_entry
 from cencomm.bulk import bulk_insert
@@ -84,5 +86,41 @@ def test_a_failing_row_writes_nothing(world):
 
 def test_nothing_to_insert_runs_no_statement():
     with CaptureQueriesContext(connection) as queries:
-        assert bulk_insert([]) == []
+        bulk_insert([])
     assert queries.captured_queries == []
+
+
+def test_several_models_and_an_update_go_in_one_statement(world):
+    group, author = world.group, world.officer_fr
+    membership = group.memberships.get(user=author)
+    before = timezone.now() - datetime.timedelta(minutes=5)
+    message = Message(
+        group=group,
+        seq=900,
+        author=author,
+        kind=Message.Kind.TEXT,
+        client_id=uuid.uuid4(),
+        body="x",
+        html="<p>x</p>",
+        render_version=1,
+        created_at=before,
+    )
+    events = [GroupEvent(group=group, seq=900, type="message.created", data={"seq": 900})]
+    entry = audit_entry(actor=author, action=Action.MESSAGE_POSTED, group=group, target="#900")
+    table = connection.ops.quote_name(membership._meta.db_table)
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert(
+            [message],
+            events,
+            [entry],
+            update=(f"UPDATE {table} SET last_read_seq = %s WHERE id = %s", [900, membership.pk]),  # noqa: S608
+        )
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    assert Message.objects.get(pk=message.pk).body == "x"
+    # A time set by the caller is the one stored (the event's payload showed it).
+    assert Message.objects.get(pk=message.pk).created_at == before
+    assert GroupEvent.objects.get(pk=events[0].pk).data == {"seq": 900}
+    assert AuditEntry.objects.get(pk=entry.pk).target == "#900"
+    membership.refresh_from_db()
+    assert membership.last_read_seq == 900
