@@ -4,7 +4,7 @@ from cencomm.bulk import bulk_insert
 from groups.models import ClosedUserGroup
 
 from .models import GroupEvent
-from .realtime import broadcast_group_event_on_commit
+from .realtime import broadcast_group_event_on_commit, broadcast_group_events_on_commit
 
 
 def allocate_seq(*, group_id: int) -> int:
@@ -52,7 +52,7 @@ def events_broadcast(events: list[GroupEvent]) -> list[GroupEvent]:
     """Broadcast events stored by the caller, each after commit, in order."""
     for event in events:
         event.group.last_seq = max(event.group.last_seq or 0, event.seq)
-        broadcast_group_event_on_commit(group_id=event.group_id, frame=event.as_frame())
+    broadcast_group_events_on_commit([(event.group_id, event.as_frame(), None) for event in events])
     return events
 
 

@@ -30,23 +30,25 @@ class OrderedPublisher:
     def __init__(self):
         self._queues: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
 
-    def submit(self, group: str | None, message: dict) -> None:
-        """Send ``message`` to a channel group, or (``group=None``) a group event to the fan-out."""
+    def submit_many(self, group: str | None, messages: list[dict]) -> None:
+        """Send messages to a channel group, or (``group=None``) group events to the
+        fan-out: in this order, with one hand-over to the event loop."""
         loop = self._main_loop()
         if loop is None:
-            self._send_now(group, message)
+            self._send_now(group, messages)
             return
-        loop.call_soon_threadsafe(self._enqueue, loop, group, message)
+        loop.call_soon_threadsafe(self._enqueue, loop, group, messages)
 
     @staticmethod
-    def _send_now(group: str | None, message: dict) -> None:
+    def _send_now(group: str | None, messages: list[dict]) -> None:
         try:
             if group is None:
-                fanout.publish_sync([message])
+                fanout.publish_sync(messages)
                 return
             layer = get_channel_layer()
             if layer is not None:
-                async_to_sync(layer.group_send)(group, message)
+                for message in messages:
+                    async_to_sync(layer.group_send)(group, message)
         except Exception:
             # The event is in the database: sockets fill the gap with the next one.
             logger.exception("real-time send failed for %s", group or "events")
@@ -59,12 +61,15 @@ class OrderedPublisher:
             return None
         return loop if loop.is_running() else None
 
-    def _enqueue(self, loop: asyncio.AbstractEventLoop, group: str | None, message: dict) -> None:
+    def _enqueue(
+        self, loop: asyncio.AbstractEventLoop, group: str | None, messages: list[dict]
+    ) -> None:
         queue = self._queues.get(loop)
         if queue is None:
             queue = self._queues[loop] = asyncio.Queue()
             loop.create_task(self._drain(queue))
-        queue.put_nowait((group, message))
+        for message in messages:
+            queue.put_nowait((group, message))
 
     async def _drain(self, queue: asyncio.Queue) -> None:
         layer = get_channel_layer()

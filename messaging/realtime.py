@@ -23,12 +23,20 @@ def user_channel(user_id: int) -> str:
 
 def send_on_commit(channel_group: str | None, message: dict, *, using: str = "default") -> None:
     """After commit, send ``message`` to a channel group (``None``: a group event)."""
+    _send_all_on_commit(channel_group, [message], using=using)
+
+
+def _send_all_on_commit(channel_group: str | None, messages: list[dict], *, using="default"):
+    if not messages:
+        return
 
     def after_commit():
         # The commit time, for the fan-out latency metric of the sockets that deliver it.
-        message.setdefault("committed_at", time.time())
+        committed_at = time.time()
+        for message in messages:
+            message.setdefault("committed_at", committed_at)
         # Handed to the event loop in commit order; the database thread does not wait.
-        publisher.submit(channel_group, message)
+        publisher.submit_many(channel_group, messages)
 
     transaction.on_commit(after_commit, using=using, robust=True)
 
@@ -42,11 +50,20 @@ def broadcast_group_event_on_commit(
     the user whom the event takes out of the group: their sockets drop the group on
     this very event, in seq order, so no later event can reach them first.
     """
-    message = {"type": "cug.event", "group_id": group_id, "seq": frame["seq"]}
-    if removes is not None:
-        message["removes"] = removes
-    message["text"] = json.dumps(frame)
-    send_on_commit(None, message)
+    broadcast_group_events_on_commit([(group_id, frame, removes)])
+
+
+def broadcast_group_events_on_commit(events: list[tuple[int, dict, int | None]]) -> None:
+    """The same for several events (``(group_id, frame, removes)``), in this order, with
+    one hand-over to the event loop after commit."""
+    messages = []
+    for group_id, frame, removes in events:
+        message = {"type": "cug.event", "group_id": group_id, "seq": frame["seq"]}
+        if removes is not None:
+            message["removes"] = removes
+        message["text"] = json.dumps(frame)
+        messages.append(message)
+    _send_all_on_commit(None, messages)
 
 
 def notify_user_on_commit(*, user_id: int, message: dict) -> None:
