@@ -361,7 +361,7 @@ def main():
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument(
         "--rates",
-        default="100,200,250,300,400,450,500,600",
+        default="100,200,250,275,300,400,450,500,550,600",
         help="messages per second, all senders together",
     )
     parser.add_argument("--kinds", default="plain,platform,bare")
