@@ -49,7 +49,6 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            spreadsheets.check_may_import(user=request.user, operation=operation)
             if upload is None:
                 raise spreadsheets.SpreadsheetError(_("Choose a file."))
             if upload.size > settings.SPREADSHEET_MAX_BYTES:

@@ -173,7 +173,18 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(data: bytes) -> list[list[str]]:
+def _keep(rows: list, number: int, row: list[str]) -> None:
+    """Keep a row that is not blank, with its number in the file; refuse too many."""
+    if not any(row):
+        return
+    rows.append((number, row))
+    if len(rows) > settings.SPREADSHEET_MAX_ROWS + 1:  # the header is one of them
+        raise SpreadsheetError(
+            _("The file has more than %(max)d rows.") % {"max": settings.SPREADSHEET_MAX_ROWS}
+        )
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
     _check_zip(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -184,13 +195,8 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
             workbook["Seizures"] if "Seizures" in workbook.sheetnames else workbook.worksheets[0]
         )
         rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append([_cell(value) for value in row])
-            if len(rows) > settings.SPREADSHEET_MAX_ROWS + 1:
-                raise SpreadsheetError(
-                    _("The file has more than %(max)d rows.")
-                    % {"max": settings.SPREADSHEET_MAX_ROWS}
-                )
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            _keep(rows, number, [_cell(value) for value in row])
         return rows
     except SpreadsheetError:
         raise
@@ -200,7 +206,7 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         workbook.close()
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
+def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -210,17 +216,14 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     rows = []
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
-        rows.append([value.strip() for value in row])
-        if len(rows) > settings.SPREADSHEET_MAX_ROWS + 1:
-            raise SpreadsheetError(
-                _("The file has more than %(max)d rows.") % {"max": settings.SPREADSHEET_MAX_ROWS}
-            )
+    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        _keep(rows, number, [value.strip() for value in row])
     return rows
 
 
-def read_spreadsheet(data: bytes) -> list[dict]:
-    """Rows of a .xlsx or .csv file (recognised by content) as dicts keyed by column."""
+def read_spreadsheet(data: bytes) -> list[tuple[int, dict]]:
+    """Rows of a .xlsx or .csv file (recognised by content) as dicts keyed by column,
+    each with its row number in the file; blank rows are left out."""
     if len(data) > settings.SPREADSHEET_MAX_BYTES:
         raise SpreadsheetError(
             _("The file is larger than %(mb)d MB.")
@@ -229,10 +232,9 @@ def read_spreadsheet(data: bytes) -> list[dict]:
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
     rows = _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
-    rows = [row for row in rows if any(row)]
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
-    header = [value.strip().lower() for value in rows[0]]
+    header = [value.strip().lower() for value in rows[0][1]]
     unknown = [name for name in header if name and name not in COLUMNS]
     missing = sorted(REQUIRED_COLUMNS - set(header))
     if unknown or missing:
@@ -248,12 +250,15 @@ def read_spreadsheet(data: bytes) -> list[dict]:
             % {"problems": "; ".join(problems)}
         )
     return [
-        {
-            name: (row[index] if index < len(row) else "")
-            for index, name in enumerate(header)
-            if name
-        }
-        for row in rows[1:]
+        (
+            number,
+            {
+                name: (row[index] if index < len(row) else "")
+                for index, name in enumerate(header)
+                if name
+            },
+        )
+        for number, row in rows[1:]
     ]
 
 
@@ -269,14 +274,23 @@ def _row_uuid(value: str, *, operation: Operation, file_hash: str, number: int) 
 
 
 def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportReport:
-    """Import every row or none; the report names each bad row, column and reason."""
+    """Import every row or none; the report names each bad row, column and reason.
+
+    Who may import is checked first (a member who reports, the operation active), then
+    the file, then the rows; the checks are made again under lock when storing.
+    """
+    check_may_import(user=reporter, operation=operation)
+    administration = getattr(getattr(reporter, "profile", None), "administration", None)
+    if administration is None:
+        raise PermissionDenied(
+            _("Your account has no administration: ask a coordinator to set it.")
+        )
     rows = read_spreadsheet(data)
     file_hash = hashlib.sha256(data).hexdigest()
     report = ImportReport(rows=len(rows))
     cleaned_rows: list[tuple[uuid.UUID, dict]] = []
     seen: dict[uuid.UUID, int] = {}
-    for offset, row in enumerate(rows):
-        number = offset + 2  # as the user sees it: the header is row 1
+    for number, row in rows:  # numbered as the user sees them: the header is row 1
         try:
             client_uuid = _row_uuid(
                 row.pop("client_uuid", "").strip(),
@@ -326,12 +340,6 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
         if client_uuid not in existing
     ]
     report.already_there = len(cleaned_rows) - len(fresh)
-    administration = getattr(getattr(reporter, "profile", None), "administration", None)
-    if administration is None:
-        report.errors.append(
-            (0, "", _("Your account has no administration: ask a coordinator to set it."))
-        )
-        return report
     if fresh:
         _store(reporter=reporter, operation=operation, administration=administration, rows=fresh)
     report.created = len(fresh)

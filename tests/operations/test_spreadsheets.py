@@ -5,10 +5,12 @@ import time
 import zipfile
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from groups.selectors import GroupNotFound
 from messaging.models import GroupEvent, Message
 from operations.models import Seizure
 from operations.spreadsheets import (
@@ -115,6 +117,55 @@ def test_one_bad_row_stores_nothing_and_names_row_column_and_reason(active_world
     ]
     assert "more than zero" in report.errors[0][2]
     assert counts() == before
+
+
+def test_blank_rows_are_skipped_and_rows_keep_their_numbers_in_the_file(active_world):
+    world = active_world
+    good = csv_bytes([seizure_data()]).decode()
+    header, row = good.rstrip("\r\n").split("\r\n")
+    bad = csv_bytes([seizure_data(unit="bushel")]).decode().rstrip("\r\n").split("\r\n")[1]
+    blank = ";" * (len(COLUMNS) - 1)
+    data = "\r\n".join([header, row, "", blank, bad, ""]).encode()
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    # The bad row is the file's fifth line, whatever blank lines came before it.
+    assert [(number, column) for number, column, _reason in report.errors] == [(5, "unit")]
+
+
+def test_the_row_limit_counts_rows_not_blank_lines(active_world, settings):
+    world = active_world
+    settings.SPREADSHEET_MAX_ROWS = 2
+    rows = [seizure_data(), seizure_data()]
+    padded = csv_bytes(rows) + b"\r\n" * 50
+    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=padded)
+    assert report.ok and report.created == 2
+    with pytest.raises(SpreadsheetError, match="more than 2 rows"):
+        seizures_import(
+            reporter=world.officer_fr,
+            operation=world.operation,
+            data=csv_bytes([seizure_data(), seizure_data(), seizure_data()]),
+        )
+
+
+@pytest.mark.parametrize("who", ["observer", "outsider"])
+def test_who_may_not_report_is_refused_before_the_file_is_read(active_world, who):
+    world = active_world
+    before = counts()
+    with pytest.raises((PermissionDenied, GroupNotFound)):
+        # Not even a spreadsheet: refused on who they are, not on the file.
+        seizures_import(reporter=getattr(world, who), operation=world.operation, data=b"\x00")
+    assert counts() == before
+
+
+def test_an_account_without_administration_is_refused_before_the_rows(active_world):
+    world = active_world
+    world.officer_fr.profile.administration = None
+    world.officer_fr.profile.save()
+    with pytest.raises(PermissionDenied, match="no administration"):
+        seizures_import(
+            reporter=world.officer_fr,
+            operation=world.operation,
+            data=csv_bytes([seizure_data(quantity="-1")]),
+        )
 
 
 def test_the_same_file_twice_stores_nothing_new(active_world):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from groups.models import Membership, Role
 from operations.models import Operation
-from operations.spreadsheets import check_may_import, seizures_import
+from operations.spreadsheets import seizures_import
 
 
 class Command(BaseCommand):
@@ -42,7 +42,6 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"There is no file {file}.")
         try:
-            check_may_import(user=reporter, operation=found)
             report = seizures_import(reporter=reporter, operation=found, data=file.read_bytes())
         except (PermissionDenied, ValidationError) as error:
             message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
