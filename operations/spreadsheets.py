@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from cencomm.audit import Action, audit_record
+from cencomm.bulk import bulk_insert
 from messaging.events import allocate_seqs
 from messaging.models import GroupEvent, Message
 from messaging.realtime import broadcast_group_event_on_commit
@@ -370,10 +371,8 @@ def _store(
                 render_version=RENDER_VERSION,
             )
         )
-    Message.objects.bulk_create(messages, batch_size=2000)
-    messages = {
-        message.seq: message for message in Message.objects.filter(group=group, seq__in=list(seqs))
-    }
+    bulk_insert(messages)  # their pks set: the seizures refer to them
+    messages = {message.seq: message for message in messages}
     seizures = [
         Seizure(
             operation=operation,
@@ -385,7 +384,6 @@ def _store(
         )
         for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True)
     ]
-    Seizure.objects.bulk_create(seizures, batch_size=2000)
     events = []
     for seq, seizure in zip(seqs, seizures, strict=True):
         message = messages[seq]
@@ -398,7 +396,7 @@ def _store(
                 data={**message_data(message, author=reporter), "seizure": seizure.as_card()},
             )
         )
-    GroupEvent.objects.bulk_create(events, batch_size=2000)
+    bulk_insert(seizures, events)
     group.last_seq = seqs[-1]
     # One frame rings the doorbell; sockets see the jump in seq and read the rest of
     # the import from the database, in order, like any other gap.
