@@ -481,5 +481,7 @@ def export_xlsx(*, operation: Operation, actor) -> bytes:
 
 def check_may_import(*, user, operation: Operation) -> None:
     check_may_post(group=operation.group, author=user)
-    if operation.status != Operation.Status.ACTIVE:
+    # The status as it is now, not as the caller's copy of the operation says.
+    status = Operation.objects.values_list("status", flat=True).get(pk=operation.pk)
+    if status != Operation.Status.ACTIVE:
         raise PermissionDenied(_("Seizures are imported while the operation is active."))

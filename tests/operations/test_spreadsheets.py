@@ -12,7 +12,8 @@ from openpyxl import Workbook, load_workbook
 
 from groups.selectors import GroupNotFound
 from messaging.models import GroupEvent, Message
-from operations.models import Seizure
+from operations.models import Operation, Seizure
+from operations.services import operation_set_status
 from operations.spreadsheets import (
     COLUMNS,
     SpreadsheetError,
@@ -316,3 +317,14 @@ def test_seed_demo_adds_validated_seizures_once(settings):
     assert Seizure.objects.filter(status="validated").count() == 50
     call_command("seed_demo", "--seizures", "50")
     assert Seizure.objects.count() == 50
+
+
+def test_the_operation_status_is_read_afresh_not_from_the_callers_copy(world):
+    stale = Operation.objects.get(pk=world.operation.pk)
+    assert stale.status == Operation.Status.PLANNED
+    operation_set_status(operation=world.operation, status=Operation.Status.ACTIVE, actor=world.ocu)
+    # The caller's copy still says planned; the operation is active: the import runs.
+    report = seizures_import(
+        reporter=world.officer_fr, operation=stale, data=csv_bytes([seizure_data()])
+    )
+    assert report.ok and report.created == 1
