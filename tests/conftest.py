@@ -82,3 +82,14 @@ def default_language_after_each_test():
     that the next test's messages are not judged in French by accident."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer_after_each_test():
+    """Each test gets its own channel-layer instance. The Redis layer keeps a lock per
+    channel prefix, bound to the event loop that first used it; a socket left waiting
+    in one test's loop must not leave the next test's loop a lock it cannot take."""
+    yield
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
