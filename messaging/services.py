@@ -475,13 +475,23 @@ def _unclaimed_attachments(*, tokens, author, group: ClosedUserGroup) -> list[At
 
 
 def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
-    """Hide a message's content for everyone; the record is kept."""
+    """Hide a message's content for everyone; the record is kept.
+
+    A read-only group is the closed operation's record: nothing in it changes any more.
+    """
     with transaction.atomic():
         event_seq = allocate_seq(group_id=group.pk)
-        if not Membership.objects.filter(
-            group=group, user=author, removed_at__isnull=True, user__is_active=True
-        ).exists():
+        status = (
+            Membership.objects.filter(
+                group=group, user=author, removed_at__isnull=True, user__is_active=True
+            )
+            .values_list("group__status", flat=True)
+            .first()
+        )
+        if status is None:
             raise GroupNotFound
+        if status == ClosedUserGroup.Status.READ_ONLY:
+            raise PermissionDenied(_("This group is read-only: the operation is closed."))
         message = Message.objects.filter(group=group, seq=seq).first()
         if message is None:
             raise ValidationError({"seq": _("There is no such message.")})
@@ -561,15 +571,9 @@ def receipt_mark_read(*, user, group: ClosedUserGroup, up_to_seq: int) -> int:
             raise GroupNotFound
         last_seq = ClosedUserGroup.objects.values_list("last_seq", flat=True).get(pk=group.pk)
         up_to_seq = min(up_to_seq, last_seq)
-        previous = membership.last_read_seq
-        if up_to_seq <= previous:
-            return previous
-        Membership.objects.filter(pk=membership.pk).update(last_read_seq=up_to_seq)
-        newly_read = list(
-            Message.objects.filter(group=group, seq__gt=previous, seq__lte=up_to_seq)
-            .exclude(author=user)
-            .only("id", "seq", "author_id")
-        )
+        if up_to_seq <= membership.last_read_seq:
+            return membership.last_read_seq
+        newly_read = _advance_read_cursor(membership=membership, group=group, up_to_seq=up_to_seq)
         if newly_read:
             _notify_receipts(
                 group=group,
@@ -584,6 +588,19 @@ def receipt_mark_read(*, user, group: ClosedUserGroup, up_to_seq: int) -> int:
                 reader=user,
             )
     return up_to_seq
+
+
+def _advance_read_cursor(*, membership: Membership, group: ClosedUserGroup, up_to_seq: int):
+    """Move the (locked) membership's read cursor to ``up_to_seq``; the messages of
+    others that this newly marks read, whose authors are owed a receipt."""
+    previous = membership.last_read_seq
+    Membership.objects.filter(pk=membership.pk).update(last_read_seq=up_to_seq)
+    membership.last_read_seq = up_to_seq
+    return list(
+        Message.objects.filter(group=group, seq__gt=previous, seq__lte=up_to_seq)
+        .exclude(author_id=membership.user_id)
+        .only("id", "seq", "author_id")
+    )
 
 
 def receipt_acknowledge(*, user, group: ClosedUserGroup, seq: int) -> Receipt:
@@ -608,13 +625,23 @@ def receipt_acknowledge(*, user, group: ClosedUserGroup, seq: int) -> Receipt:
         receipt.acknowledged_at = now
         receipt.read_at = receipt.read_at or now
         receipt.save(update_fields=["acknowledged_at", "read_at"])
+        receipts = [(message, _receipt_frame(group=group, seq=seq, user=user, acknowledged=True))]
         if membership.last_read_seq < seq:
-            Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
+            # Acknowledging marks read everything up to the message, like reading does:
+            # the authors of the messages it passes over get their receipts too.
+            receipts += [
+                (
+                    earlier,
+                    _receipt_frame(group=group, seq=earlier.seq, user=user, acknowledged=False),
+                )
+                for earlier in _advance_read_cursor(
+                    membership=membership, group=group, up_to_seq=seq
+                )
+                if earlier.seq != seq
+            ]
         _notify_receipts(
             group=group,
-            receipts=[
-                (message, _receipt_frame(group=group, seq=seq, user=user, acknowledged=True))
-            ],
+            receipts=sorted(receipts, key=lambda pair: pair[0].seq),
             coordinators=_coordinator_ids(group),
             reader=user,
         )

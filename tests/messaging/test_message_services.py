@@ -619,6 +619,25 @@ def test_only_the_author_retracts(world):
 
 
 @pytest.mark.django_db
+def test_a_read_only_group_keeps_its_messages(world, emitted):
+    message = post(world.officer_fr, world.group)
+    group_set_status(group=world.group, status=ClosedUserGroup.Status.READ_ONLY)
+    before = head(world.group)
+
+    def retract():
+        with pytest.raises(PermissionDenied):
+            message_retract(author=world.officer_fr, group=world.group, seq=message.seq)
+
+    _result, sent = emitted(retract, group_events(world.group.pk))
+    assert sent == []
+    assert head(world.group) == before
+    message.refresh_from_db()
+    assert not message.is_retracted
+    created = GroupEvent.objects.get(group=world.group, seq=message.seq)
+    assert created.data["html"] != "" and "retracted" not in created.data
+
+
+@pytest.mark.django_db
 def test_a_seizure_report_is_not_retracted(world):
     with transaction.atomic():
         seq = allocate_seq(group_id=world.group.pk)
@@ -721,6 +740,28 @@ def test_acknowledging_an_alert_records_it_and_tells_the_author(world, emitted, 
     )
     assert again.acknowledged_at == receipt.acknowledged_at and sent == []
     assert Receipt.objects.filter(message=alert).count() == 1
+
+
+@pytest.mark.django_db
+def test_acknowledging_marks_read_what_it_passes_over_and_says_so(world, emitted):
+    earlier = post(world.ocu, world.group, "Container MSKU 123 on its way")
+    post(world.officer_de, world.group, "mine")
+    alert = post(world.officer_fr, world.group, "Stop truck AB-123-CD", kind="alert")
+    _receipt, sent = emitted(
+        lambda: receipt_acknowledge(user=world.officer_de, group=world.group, seq=alert.seq),
+        user_channel(world.officer_fr.pk),
+        user_channel(world.ocu.pk),
+        user_channel(world.officer_de.pk),
+    )
+    membership = Membership.objects.get(user=world.officer_de, group=world.group)
+    assert membership.last_read_seq == alert.seq
+    received = sorted([(f["seq"], f["acknowledged"]) for f in m["frames"]] for m in sent)
+    # The alert's author hears of the acknowledgement; the coordinator (who wrote the
+    # earlier message) of both, in seq order; the reader's own message owes nothing.
+    assert received == [
+        [(earlier.seq, False), (alert.seq, True)],
+        [(alert.seq, True)],
+    ]
 
 
 @pytest.mark.django_db
