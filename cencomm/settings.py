@@ -343,8 +343,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # MESSAGE_MAX_LENGTH get an error frame.
 WEBSOCKET_MAX_FRAME_BYTES = int(os.environ.get("WEBSOCKET_MAX_FRAME_BYTES", str(256 * 1024)))
 # Per user and process: a burst of this many frames, refilled at this rate per second.
-WEBSOCKET_RATE_BURST = int(os.environ.get("WEBSOCKET_RATE_BURST", "30"))
-WEBSOCKET_RATE_PER_SECOND = float(os.environ.get("WEBSOCKET_RATE_PER_SECOND", "10"))
+# It stops flooding, not work: a page that comes back online sends everything typed
+# meanwhile at once, and a national system posting through a token sends faster than
+# a person types.
+WEBSOCKET_RATE_BURST = int(os.environ.get("WEBSOCKET_RATE_BURST", "120"))
+WEBSOCKET_RATE_PER_SECOND = float(os.environ.get("WEBSOCKET_RATE_PER_SECOND", "30"))
 # How many events one catch-up page carries.
 SYNC_PAGE_SIZE = int(os.environ.get("SYNC_PAGE_SIZE", "1000"))
 # How often a session-authenticated socket re-checks that its session is still valid.

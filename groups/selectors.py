@@ -1,13 +1,15 @@
 from dataclasses import dataclass
 from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext_lazy as _
 
-from .models import ClosedUserGroup, Membership, Role
+from .models import ClosedUserGroup, Membership, Profile, Role
 
 Need = Literal["view", "post", "manage"]
 
@@ -89,3 +91,18 @@ def group_members(*, group: ClosedUserGroup) -> QuerySet[Membership]:
         .select_related("user__profile__administration")
         .order_by("role", "user__username")
     )
+
+
+def user_language(*, user, chosen: str | None = None) -> str:
+    """The language to speak to a signed-in user, as the pages choose it: the one they
+    chose in this browser (the language cookie), else their profile's."""
+    for code in (
+        chosen,
+        Profile.objects.filter(user=user).values_list("language", flat=True).first(),
+    ):
+        if isinstance(code, str) and code:
+            try:
+                return get_supported_language_variant(code)
+            except LookupError:
+                continue
+    return settings.LANGUAGE_CODE

@@ -20,9 +20,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cencomm.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
 from groups.models import ClosedUserGroup
+from groups.selectors import user_language
 from groups.sessions import session_channel, session_extend
 
 from . import selectors, services
@@ -168,6 +171,10 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_UNAUTHENTICATED)
             return
         groups = await in_database_thread(selectors.socket_groups)(user=user)
+        # Error frames speak the user's language, as the pages do.
+        self.language = await in_database_thread(user_language)(
+            user=user, chosen=self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
+        )
         self.followed = {group_id: slug for group_id, (slug, _seq) in groups.items()}
         self.delivered = {group_id: seq for group_id, (_slug, seq) in groups.items()}
         self.floor = dict(self.delivered)
@@ -257,11 +264,15 @@ class CugConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.closing or not self.user.is_authenticated:
             return
+        with translation.override(self.language):
+            await self._receive(text_data, bytes_data)
+
+    async def _receive(self, text_data, bytes_data):
         raw = text_data if text_data is not None else (bytes_data or b"")
         limit = settings.WEBSOCKET_MAX_FRAME_BYTES
         size = len(raw.encode()) if isinstance(raw, str) and len(raw) > limit // 4 else len(raw)
         if size > limit:
-            await self._send_frame(_error("too_large", "Frame too large; the socket is closed."))
+            await self._send_frame(_error("too_large", _("Frame too large; the socket is closed.")))
             await self._close(CLOSE_TOO_LARGE)
             return
         if not RateLimiter.allow(self.user.pk):
@@ -269,23 +280,26 @@ class CugConsumer(AsyncWebsocketConsumer):
             if self.rejected_in_a_row > settings.WEBSOCKET_RATE_BURST * 3:
                 await self._close(CLOSE_RATE_LIMITED)
                 return
-            await self._send_frame(_error("rate_limited", "Too many frames: slow down."))
+            await self._send_frame(_error("rate_limited", _("Too many frames: slow down.")))
             return
         self.rejected_in_a_row = 0
         try:
             frame = json.loads(raw)
         except (ValueError, RecursionError):
-            await self._send_frame(_error("bad_json", "The frame is not valid JSON."))
+            await self._send_frame(_error("bad_json", _("The frame is not valid JSON.")))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self._send_frame(
-                _error("bad_frame", "A frame is a JSON object with a string 'type'.")
+                _error("bad_frame", _("A frame is a JSON object with a string 'type'."))
             )
             return
         handler = self.HANDLERS.get(frame["type"])
         if handler is None:
             await self._send_frame(
-                _error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+                _error(
+                    "unknown_type",
+                    _("Unknown frame type %(type)s.") % {"type": repr(frame["type"][:40])},
+                )
             )
             return
         if frame["type"] in ACTIVITY_FRAMES:
@@ -299,7 +313,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         cursors = frame.get("cursors")
         if not isinstance(cursors, dict):
             await self._send_frame(
-                _error("bad_frame", "sync needs 'cursors': {group: last seq seen}.")
+                _error("bad_frame", _("sync needs 'cursors': {group: last seq seen}."))
             )
             return
         by_slug = {slug: group_id for group_id, slug in self.followed.items()}
@@ -307,12 +321,12 @@ class CugConsumer(AsyncWebsocketConsumer):
         for slug, cursor in cursors.items():
             group_id = by_slug.get(slug)
             if group_id is None:
-                await self._send_frame(_error("not_found", "No such group.", group=slug[:80]))
+                await self._send_frame(_error("not_found", _("No such group."), group=slug[:80]))
             elif not _is_seq(cursor):
                 await self._send_frame(
                     _error(
                         "invalid",
-                        "A cursor is the last seq seen: a whole number, 0 or more.",
+                        _("A cursor is the last seq seen: a whole number, 0 or more."),
                         group=slug,
                         fields={"cursors": [slug]},
                     )
@@ -397,8 +411,8 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self._send_frame(
                 _error(
                     "invalid",
-                    "reply_to is the seq of a message.",
-                    fields={"reply_to": ["reply_to is the seq of a message."]},
+                    _("reply_to is the seq of a message."),
+                    fields={"reply_to": [_("reply_to is the seq of a message.")]},
                     client_id=client_id,
                     group=group.slug,
                 )
@@ -409,8 +423,8 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self._send_frame(
                 _error(
                     "invalid",
-                    "attachments is a list of upload tokens.",
-                    fields={"attachments": ["attachments is a list of upload tokens."]},
+                    _("attachments is a list of upload tokens."),
+                    fields={"attachments": [_("attachments is a list of upload tokens.")]},
                     client_id=client_id,
                     group=group.slug,
                 )
@@ -472,8 +486,8 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self._send_frame(
                 _error(
                     "invalid",
-                    "seq must be a whole number.",
-                    fields={"seq": ["seq must be a whole number."]},
+                    _("seq must be a whole number."),
+                    fields={"seq": [_("seq must be a whole number.")]},
                     group=group.slug,
                 )
             )
@@ -496,7 +510,7 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self._send_frame(
                 _error(
                     "not_found",
-                    "No such group.",
+                    _("No such group."),
                     group=str(slug)[:80],
                     client_id=_echo(frame.get("client_id")),
                 )
@@ -510,13 +524,13 @@ class CugConsumer(AsyncWebsocketConsumer):
             detail, fields = _validation_detail(error)
             await self._send_frame(_error("invalid", detail, fields=fields, **extra))
         elif isinstance(error, Http404):
-            await self._send_frame(_error("not_found", "No such group.", **extra))
+            await self._send_frame(_error("not_found", _("No such group."), **extra))
         elif isinstance(error, PermissionDenied):
-            await self._send_frame(_error("forbidden", str(error) or "Not allowed.", **extra))
+            await self._send_frame(_error("forbidden", str(error) or _("Not allowed."), **extra))
         else:
             logger.exception("websocket action failed")
             await self._send_frame(
-                _error("server_error", "Something went wrong; try again.", **extra)
+                _error("server_error", _("Something went wrong; try again."), **extra)
             )
 
     HANDLERS = {

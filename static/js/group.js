@@ -263,17 +263,36 @@
     badge.hidden = false;
   }
 
+  let resendTimer = null;
+  function resendPendingSoon() {
+    if (resendTimer) return;
+    resendTimer = window.setTimeout(() => {
+      resendTimer = null;
+      if (!socket.ready) return; // onReady sends them when the connection is back
+      pending.forEach(({ frame, accepted }) => {
+        if (!accepted) socket.send(frame);
+      });
+    }, 2000);
+  }
+
   function handleFrame(frame) {
     switch (frame.type) {
       case "message.accepted": {
         const waiting = pending.get(frame.client_id);
         if (waiting) {
+          waiting.accepted = true;
           waiting.element.classList.remove("is-pending");
           waiting.element.querySelector(".pending-state").textContent = "";
         }
         break;
       }
       case "error": {
+        if (frame.code === "rate_limited") {
+          // The server dropped a frame unread: send what still waits again, a little
+          // later (the client_id keeps each message to one copy).
+          resendPendingSoon();
+          break;
+        }
         const waiting = frame.client_id ? pending.get(frame.client_id) : null;
         if (waiting) {
           waiting.element.classList.add("is-failed");

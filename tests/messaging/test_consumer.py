@@ -27,6 +27,7 @@ from groups.services import (
     membership_add,
     membership_change_role,
     membership_remove,
+    profile_ensure,
 )
 from groups.sessions import LOGIN_AT, session_end
 from messaging.consumers import RateLimiter
@@ -443,6 +444,33 @@ async def test_malformed_frame_gets_an_error_and_the_socket_stays_usable(
     assert (error["type"], error["code"]) == ("error", code)
     assert error["detail"]
     await fr.still_usable()
+
+
+FRENCH_EMPTY_BODY = "Écrivez quelque chose avant d’envoyer."
+
+
+async def test_error_frames_speak_the_users_language(world, connect):
+    """As the pages: the profile's language (groups.selectors.user_language)."""
+    await database_sync_to_async(profile_ensure)(user=world.officer_fr, language="fr")
+    fr = await connect(world.officer_fr)
+    await fr.send("{not json")
+    assert (await fr.frame())["detail"] == "La trame n’est pas du JSON valide."
+    await fr.post(world.group.slug, body="")
+    invalid = await fr.frame()
+    # The service's own words, translated too.
+    assert invalid["code"] == "invalid"
+    assert (
+        invalid["fields"]["body"] == [FRENCH_EMPTY_BODY] and invalid["detail"] == FRENCH_EMPTY_BODY
+    )
+
+    await database_sync_to_async(profile_ensure)(user=world.officer_de, language="es")
+    de = await connect(world.officer_de)
+    await de.send('{"type": "sync", "cursors": [1]}')
+    assert (await de.frame())["detail"] == "sync necesita «cursors»: {grupo: último seq visto}."
+
+    ocu = await connect(world.ocu)
+    await ocu.send("{not json")
+    assert (await ocu.frame())["detail"] == "The frame is not valid JSON."
 
 
 @pytest.mark.parametrize(
