@@ -125,31 +125,34 @@ def _already_posted(*, author, client_id: uuid.UUID, group: ClosedUserGroup) -> 
 
 
 def _posted_before(keys: list[tuple[int, uuid.UUID]]) -> dict[tuple[int, uuid.UUID], tuple]:
-    """(author id, client_id) → (message id, group id) for the keys already used."""
+    """(author id, client_id) → (message id, group id) for the keys already used.
+
+    Asked before every batch of posts, and almost always answered "no". The pairs
+    are looked up as pairs, each one probe of the (author, client_id) index: an
+    author filter and a client_id filter side by side read every message the
+    batch's authors ever wrote (16 ms for 20 posts with 2,000 messages an author,
+    and growing with the operation; docs/performance.md).
+    """
     if not keys:
         return {}
-    if len(keys) == 1:
-        # Asked before every post, and almost always answered "no": a plain statement.
-        author_id, client_id = keys[0]
-        value = Message._meta.get_field("client_id").get_db_prep_value(client_id, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(_POSTED_SQL, [author_id, value])
-            row = cursor.fetchone()
-        return {keys[0]: row} if row else {}
-    wanted = set(keys)
-    rows = Message.objects.filter(
-        author_id__in={author_id for author_id, _c in keys},
-        client_id__in={client_id for _a, client_id in keys},
-    ).values_list("pk", "author_id", "client_id", "group_id")
+    field = Message._meta.get_field("client_id")
+    params = []
+    for author_id, client_id in keys:
+        params += [author_id, field.get_db_prep_value(client_id, connection)]
+    pairs = ", ".join(["(%s, %s)"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(_POSTED_SQL % pairs, params)
+        rows = cursor.fetchall()
     return {
-        (author_id, client_id): (pk, group_id)
+        (author_id, field.to_python(client_id)): (pk, group_id)
         for pk, author_id, client_id, group_id in rows
-        if (author_id, client_id) in wanted
     }
 
 
+# Table name from the model; the pairs are parameters.
 _POSTED_SQL = (
-    f"SELECT id, group_id FROM {Message._meta.db_table} WHERE author_id = %s AND client_id = %s"  # noqa: S608
+    f"SELECT id, author_id, client_id, group_id FROM {Message._meta.db_table} "  # noqa: S608
+    "WHERE (author_id, client_id) IN (%s)"
 )
 
 

@@ -237,6 +237,29 @@ def test_a_batch_judges_each_post_on_its_own(world, emitted):
 
 
 @pytest.mark.django_db
+def test_a_client_id_is_the_authors_own_in_a_batch_too(world):
+    """The resend look-up matches (author, client_id) pairs: another author's key, or
+    one author's key crossed with another's, is not a resend."""
+    fr_key, de_key = uuid.uuid4(), uuid.uuid4()
+    fr_first = post(world.officer_fr, world.group, "fr first", client_id=fr_key)
+    de_first = post(world.officer_de, world.group, "de first", client_id=de_key)
+    before = head(world.group)
+    outcomes = messages_post(
+        [
+            Post(author=world.officer_de, group=world.group, body="de, fr's key", client_id=fr_key),
+            Post(author=world.officer_fr, group=world.group, body="fr again", client_id=fr_key),
+            Post(author=world.officer_fr, group=world.group, body="fr, de's key", client_id=de_key),
+            Post(author=world.officer_de, group=world.group, body="de again", client_id=de_key),
+        ]
+    )
+    crossed_de, fr_again, crossed_fr, de_again = outcomes
+    assert fr_again == (fr_first, False) and de_again == (de_first, False)
+    assert crossed_de[1] and crossed_fr[1]
+    assert (crossed_de[0].body, crossed_fr[0].body) == ("de, fr's key", "fr, de's key")
+    assert head(world.group) == before + 2
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("count", [5, 40])
 def test_a_batch_costs_the_same_few_queries_however_many_posts_it_holds(
     world, count, django_assert_max_num_queries
