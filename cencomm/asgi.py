@@ -5,9 +5,17 @@ import os
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cencomm.settings")
 django_asgi_app = get_asgi_application()
+try:
+    settings.SECRET_KEY  # noqa: B018 - Django refuses an empty key when it is read
+except ImproperlyConfigured:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. The server (DEBUG off) refuses to start without one: "
+        "set SECRET_KEY to a long random value, or DEBUG=1 for development."
+    ) from None
 
 # A server process keeps many long-lived objects (sockets, their state): with the
 # default thresholds the collector's full passes pause every socket of the process

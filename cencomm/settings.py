@@ -34,11 +34,14 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or INSECURE_DEFAULT_SECRET_KEY
+# Without DEBUG there is no fallback: the key stays empty, which Django refuses the
+# moment anything signs with it, and the server refuses to start (cencomm/asgi.py).
+# Commands that sign nothing (migrate, makemigrations, check) run without one.
+SECRET_KEY = os.environ.get("SECRET_KEY") or (INSECURE_DEFAULT_SECRET_KEY if DEBUG else "")
 if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY is not set. Production (DEBUG off) refuses to start with the "
-        "development key: set SECRET_KEY to a long random value, or DEBUG=1 for development."
+        "SECRET_KEY is the development key. Production (DEBUG off) refuses it: set "
+        "SECRET_KEY to a long random value, or DEBUG=1 for development."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")

@@ -96,10 +96,37 @@ def test_with_urls_set_postgresql_and_redis_are_used(tmp_path):
     assert values["layer"] == "channels_redis.core.RedisChannelLayer"
 
 
-def test_production_refuses_the_default_secret_key(tmp_path):
-    result = settings_in_a_clean_process({"CENCOMM_VAR_DIR": str(tmp_path)})
+def clean_process(arguments: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *arguments],
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_a_secret_key_runs_commands_but_no_server(tmp_path):
+    production = {"CENCOMM_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "cencomm.settings"}
+    assert settings_in_a_clean_process(production).returncode == 0
+    command = clean_process(["manage.py", "makemigrations", "--check", "--dry-run"], production)
+    assert command.returncode == 0, command.stderr
+    server = clean_process(["-c", "import cencomm.asgi"], production)
+    assert server.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in server.stderr
+    with_key = clean_process(["-c", "import cencomm.asgi"], {**production, "SECRET_KEY": "k" * 60})
+    assert with_key.returncode == 0, with_key.stderr
+
+
+def test_production_refuses_the_development_key(tmp_path):
+    from cencomm.settings import INSECURE_DEFAULT_SECRET_KEY
+
+    result = settings_in_a_clean_process(
+        {"CENCOMM_VAR_DIR": str(tmp_path), "SECRET_KEY": INSECURE_DEFAULT_SECRET_KEY}
+    )
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr and "ImproperlyConfigured" in result.stderr
+    assert "development key" in result.stderr and "ImproperlyConfigured" in result.stderr
 
 
 def test_ci_fails_loudly_when_postgresql_is_missing(tmp_path):
