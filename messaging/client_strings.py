@@ -1,6 +1,7 @@
 """The words the browser script shows, translated on the server and handed over as JSON."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def client_strings() -> dict[str, str]:
@@ -10,7 +11,7 @@ def client_strings() -> dict[str, str]:
         "offline": _("Offline — reconnecting"),
         "sessionEnded": _("Your session has ended. Log in again to continue."),
         "removed": _("You were removed from this group. New messages are no longer shown."),
-        "reply": _("Reply"),
+        "reply": pgettext("action", "Reply"),
         "replyingTo": _("Replying to message #%(seq)s"),
         "cancel": _("Cancel"),
         "acknowledge": _("Acknowledge"),
@@ -40,7 +41,7 @@ def client_strings() -> dict[str, str]:
         "kind_text": _("Message"),
         "kind_alert": _("Alert"),
         "kind_request": _("Request"),
-        "kind_reply": _("Reply"),
+        "kind_reply": pgettext("message kind", "Reply"),
         "kind_notice": _("Notice"),
         "kind_seizure": _("Seizure"),
         "role_coordinator": _("coordinator"),
@@ -49,7 +50,7 @@ def client_strings() -> dict[str, str]:
         "status_open": _("open"),
         "status_read_only": _("read-only"),
         "noSeizures": _("No seizures yet."),
-        "validated": _("Validated"),
+        "validated": pgettext("seizure count", "Validated"),
         "seizure_submitted": _("awaiting validation"),
         "seizure_validated": _("validated"),
         "seizure_rejected": _("rejected"),

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from groups.models import ClosedUserGroup
 
@@ -47,7 +48,7 @@ class Message(models.Model):
         TEXT = "text", _("Message")
         ALERT = "alert", _("Alert")
         REQUEST = "request", _("Request")
-        REPLY = "reply", _("Reply")
+        REPLY = "reply", pgettext_lazy("message kind", "Reply")
         NOTICE = "notice", _("Notice")
         SEIZURE = "seizure", _("Seizure")
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from groups.models import Administration, ClosedUserGroup
 
@@ -22,7 +23,7 @@ class Operation(models.Model):
         PLANNED = "planned", _("Planned")
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
-        TRANSFERRED = "transferred", _("Transferred")
+        TRANSFERRED = "transferred", pgettext_lazy("operation status", "Transferred")
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -65,7 +66,7 @@ class Seizure(models.Model):
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
-        VALIDATED = "validated", _("Validated")
+        VALIDATED = "validated", pgettext_lazy("seizure status", "Validated")
         REJECTED = "rejected", _("Rejected")
 
     operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="seizures")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from groups.selectors import GroupNotFound
 
@@ -284,7 +284,7 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
             _("Administration"),
             _("Country"),
             _("Reported"),
-            _("Validated"),
+            pgettext("seizure count", "Validated"),
             _("Awaiting validation"),
             _("Rejected"),
             _("Completeness (%)"),

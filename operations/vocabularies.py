@@ -6,6 +6,7 @@ CEN mapping all read from here.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CommodityCategory(models.TextChoices):
@@ -81,7 +82,7 @@ UNITS_BY_CATEGORY: dict[str, tuple[str, ...]] = {
 
 
 class Direction(models.TextChoices):
-    IMPORT = "import", _("Import")
+    IMPORT = "import", pgettext_lazy("direction", "Import")
     EXPORT = "export", _("Export")
     TRANSIT = "transit", _("Transit")
     TRANSHIPMENT = "transhipment", _("Transhipment")

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from ..countries import country_name
@@ -54,7 +55,7 @@ def analyst_page(request: HttpRequest) -> HttpResponse:
                 "labels": labels,
                 "strings": {
                     "empty": _("Nothing transferred matches."),
-                    "validated": _("Transferred"),
+                    "validated": pgettext("seizure count", "Transferred"),
                 },
             },
         },
