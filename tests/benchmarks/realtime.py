@@ -68,13 +68,12 @@ def platform_env(port: int, **extra) -> dict:
 
 
 def prepare_databases():
+    """Fresh databases for every run: what earlier runs left (hundreds of thousands of
+    messages) would make one run's figures depend on how many came before it."""
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
         for name in ("cencomm_bench", "cencomm_bench_cen"):
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-            ).fetchone()
-            if not exists:
-                connection.execute(f'CREATE DATABASE "{name}"')
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
     env = platform_env(0)
     for alias in ("default", "cen"):
         subprocess.run(

@@ -16,32 +16,21 @@ import csv
 import datetime
 import io
 import json
-import os
 import random
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cencomm.settings_test")
-os.environ.setdefault("CENCOMM_TEST_DB_SUFFIX", "_bench")
+from django.contrib.auth import get_user_model
+from openpyxl import Workbook
+from standalone import on_postgresql, postgresql_version, throwaway_databases
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connections  # noqa: E402
-from django.test.utils import setup_databases, teardown_databases  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
-
-from groups.models import Administration, Region, Role  # noqa: E402
-from groups.services import membership_add, profile_ensure  # noqa: E402
-from operations.models import Seizure  # noqa: E402
-from operations.services import operation_create, operation_set_status  # noqa: E402
-from operations.spreadsheets import COLUMNS, export_csv, export_xlsx, seizures_import  # noqa: E402
-from operations.vocabularies import CommodityCategory  # noqa: E402
+from groups.models import Administration, Region, Role
+from groups.services import membership_add, profile_ensure
+from operations.models import Seizure
+from operations.services import operation_create, operation_set_status
+from operations.spreadsheets import COLUMNS, export_csv, export_xlsx, seizures_import
+from operations.vocabularies import CommodityCategory
 
 PLACES = ["Rotterdam port", "Frankfurt airport", "Algeciras port", "Terespol road crossing"]
 GOODS = [
@@ -140,14 +129,12 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     options = parser.parse_args()
-    if connections["default"].vendor != "postgresql":
-        print("The benchmark measures PostgreSQL: start it (README) and run again.")
-        return 2
     table = rows(options.rows)
     files = {"CSV": csv_file(table), "XLSX": xlsx_file(table)}
     results = []
-    old_config = setup_databases(verbosity=0, interactive=False, aliases={"default", "cen"})
-    try:
+    if not on_postgresql():
+        return 2
+    with throwaway_databases():
         for kind, data in files.items():
             operation, reporter = make_operation(f"SHEET-{kind}")
             report, seconds = timed(
@@ -162,10 +149,7 @@ def main() -> int:
         for kind, function in export.items():
             data, seconds = timed(lambda f=function: f(operation=operation, actor=reporter))
             results.append({"step": f"export {kind}", "bytes": len(data), "seconds": seconds})
-        version = connections["default"].pg_version
-        database = f"{version // 10000}.{version % 100}"
-    finally:
-        teardown_databases(old_config, verbosity=0)
+        database = postgresql_version()
 
     print(f"{options.rows:,} rows, PostgreSQL {database}, Python {sys.version.split()[0]}")
     print("| step | file size | seconds | rows/s |")

@@ -16,7 +16,6 @@ is what is compared. Not part of the pytest run; results go in docs/performance.
 import argparse
 import datetime
 import json
-import os
 import random
 import sys
 import time
@@ -24,27 +23,17 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cencomm.settings_test")
-os.environ.setdefault("CENCOMM_TEST_DB_SUFFIX", "_bench")
+from django.contrib.auth import get_user_model
+from standalone import on_postgresql, postgresql_version, throwaway_databases
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connections  # noqa: E402
-from django.test.utils import setup_databases, teardown_databases  # noqa: E402
-
-from groups.models import Administration, Region  # noqa: E402
-from groups.services import profile_ensure  # noqa: E402
-from operations.cen.mapping import SOURCE_FIELDS, cen_record  # noqa: E402
-from operations.cen.models import CenSeizure  # noqa: E402
-from operations.models import Operation, Seizure  # noqa: E402
-from operations.services import operation_create, operation_set_status  # noqa: E402
-from operations.transfer import cen_transfer_run_foreground  # noqa: E402
-from operations.vocabularies import (  # noqa: E402
+from groups.models import Administration, Region
+from groups.services import profile_ensure
+from operations.cen.mapping import SOURCE_FIELDS, cen_record
+from operations.cen.models import CenSeizure
+from operations.models import Operation, Seizure
+from operations.services import operation_create, operation_set_status
+from operations.transfer import cen_transfer_run_foreground
+from operations.vocabularies import (
     UNITS_BY_CATEGORY,
     CommodityCategory,
     Concealment,
@@ -143,11 +132,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     options = parser.parse_args()
 
-    if connections["cen"].vendor != "postgresql":
-        print("The benchmark measures PostgreSQL: start it (README) and run again.")
+    if not on_postgresql():
         return 2
-    old_config = setup_databases(verbosity=0, interactive=False, aliases={"default", "cen"})
-    try:
+    with throwaway_databases():
         started = time.perf_counter()
         operation = make_operation(options.seizures)
         setup_seconds = time.perf_counter() - started
@@ -164,7 +151,7 @@ def main() -> int:
         fast_rate = options.seizures / transfer_seconds
         naive_rate = naive_count / naive_seconds
         results = {
-            "database": connections["cen"].pg_version,
+            "database": postgresql_version(),
             "seizures": options.seizures,
             "batch_size": options.batch_size or None,
             "batches": run.batches_done,
@@ -177,8 +164,6 @@ def main() -> int:
             "naive_rate": round(naive_rate),
             "speed_up": round(fast_rate / naive_rate, 1),
         }
-    finally:
-        teardown_databases(old_config, verbosity=0)
 
     print(f"Transfer of {results['seizures']:,} seizures ({results['batches']} batches):")
     print(
