@@ -16,6 +16,7 @@ from groups.models import Administration, Membership, Region, Role
 from groups.services import membership_add, profile_ensure
 from groups.two_factor import demo_device_ensure
 from operations.demo_data import synthetic_seizures
+from operations.demo_story import demo_story_tell
 from operations.models import Operation
 from operations.services import operation_create
 from operations.vocabularies import CommodityCategory
@@ -118,6 +119,8 @@ class Command(BaseCommand):
                     password_hash,
                 )
                 self._ensure_member(operation, user, Role.MEMBER, users["ocu"])
+        if demo_story_tell(operation=operation, users=users):
+            self.stdout.write("The first days of the operation are in the group.")
         if seizures:
             reporters = [
                 User.objects.get(username=name)
