@@ -90,6 +90,12 @@ def _validation_detail(error: ValidationError) -> tuple[str, dict]:
     return " ".join(str(m) for m in error.messages), fields
 
 
+def _socket_start(*, user, chosen_language):
+    """What a socket reads when it connects, in one trip to the database thread: its
+    groups, and the language its error frames speak (as the pages do)."""
+    return selectors.socket_groups(user=user), user_language(user=user, chosen=chosen_language)
+
+
 def _sync_grace_seconds() -> float:
     return float(getattr(settings, "WEBSOCKET_SYNC_GRACE_SECONDS", DEFAULT_SYNC_GRACE_SECONDS))
 
@@ -170,10 +176,9 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self._close(CLOSE_UNAUTHENTICATED)
             return
-        groups = await in_database_thread(selectors.socket_groups)(user=user)
-        # Error frames speak the user's language, as the pages do.
-        self.language = await in_database_thread(user_language)(
-            user=user, chosen=self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME)
+        groups, self.language = await in_database_thread(_socket_start)(
+            user=user,
+            chosen_language=self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME),
         )
         self.followed = {group_id: slug for group_id, (slug, _seq) in groups.items()}
         self.delivered = {group_id: seq for group_id, (_slug, seq) in groups.items()}
