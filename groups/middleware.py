@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .selectors import user_language
 from .sessions import session_outlived, session_touch
 from .two_factor import session_is_verified, two_factor_required
 
@@ -18,15 +19,13 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
-        ):
-            profile = getattr(user, "profile", None)
-            if profile is not None and profile.language:
-                translation.activate(profile.language)
-                request.LANGUAGE_CODE = profile.language
+        if user is not None and user.is_authenticated:
+            language = user_language(
+                user=user, chosen=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            )
+            if language != request.LANGUAGE_CODE:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)
 
 

@@ -94,15 +94,20 @@ def group_members(*, group: ClosedUserGroup) -> QuerySet[Membership]:
 
 
 def user_language(*, user, chosen: str | None = None) -> str:
-    """The language to speak to a signed-in user, as the pages choose it: the one they
-    chose in this browser (the language cookie), else their profile's."""
-    for code in (
-        chosen,
-        Profile.objects.filter(user=user).values_list("language", flat=True).first(),
-    ):
-        if isinstance(code, str) and code:
-            try:
-                return get_supported_language_variant(code)
-            except LookupError:
-                continue
-    return settings.LANGUAGE_CODE
+    """The language to speak to a signed-in user, pages and socket alike: the one they
+    chose in this browser (the language cookie), else their profile's. The profile is
+    read only when the browser's choice does not decide."""
+
+    def supported(code) -> str | None:
+        if not isinstance(code, str) or not code:
+            return None
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            return None
+
+    return (
+        supported(chosen)
+        or supported(Profile.objects.filter(user=user).values_list("language", flat=True).first())
+        or settings.LANGUAGE_CODE
+    )

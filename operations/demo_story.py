@@ -12,6 +12,8 @@ messages is left as it is.
 import datetime
 import uuid
 
+from django.db import transaction
+
 from groups.models import ClosedUserGroup
 from messaging.models import Message
 from messaging.services import message_post, receipt_acknowledge, receipt_mark_read
@@ -28,10 +30,19 @@ def _key(name: str) -> uuid.UUID:
 
 
 def demo_story_tell(*, operation: Operation, users: dict) -> bool:
-    """Post the story into the operation's group; False when the group was not empty."""
+    """Post the story into the operation's group; False (and nothing told) unless the
+    operation is active and its group still empty."""
     group = operation.group
-    if Message.objects.filter(group=group).exists():
+    active = Operation.objects.filter(pk=operation.pk, status=Operation.Status.ACTIVE).exists()
+    if not active or Message.objects.filter(group=group).exists():
         return False
+    # All of it or none of it: a story cut short would not be told again.
+    with transaction.atomic():
+        _tell(operation=operation, group=group, users=users)
+    return True
+
+
+def _tell(*, operation: Operation, group, users: dict) -> None:
     ocu, fr, de, nl = (users[name] for name in ("ocu", "officer.fr", "officer.de", "officer.nl"))
     today = datetime.date.today()
 

@@ -1,9 +1,13 @@
+import datetime
+
 import pytest
 from django.core.management import call_command
 
-from groups.models import Membership
+from groups.models import Administration, Membership
 from messaging.models import GroupEvent, Message, Receipt
 from operations.models import Operation, Seizure
+from operations.services import operation_create
+from operations.vocabularies import CommodityCategory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +36,22 @@ def test_the_demo_group_opens_on_an_operation_at_work_and_is_told_once(settings)
     call_command("seed_demo")
     assert Message.objects.filter(group=group).count() == len(kinds)
     assert GroupEvent.objects.filter(group=group).count() == len(seqs)
+
+
+def test_a_closed_demo_operation_is_told_nothing_and_seeding_still_succeeds(settings, make_user):
+    settings.DEBUG = True
+    coordinator = make_user("ocu", country="BE")
+    today = datetime.date.today()
+    operation = operation_create(
+        code="DEMO-2026",
+        name="Closed before the demo was seeded",
+        commodity_focus=CommodityCategory.DRUGS,
+        coordinating_administration=Administration.objects.get(country="BE"),
+        planned_start=today - datetime.timedelta(days=30),
+        planned_end=today - datetime.timedelta(days=2),
+        created_by=coordinator,
+    )
+    Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.CLOSED)
+    call_command("seed_demo")
+    assert not Message.objects.filter(group=operation.group).exists()
+    assert not Seizure.objects.exists()
