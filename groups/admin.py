@@ -99,9 +99,12 @@ class UserSessionAdmin(admin.ModelAdmin):
     list_filter = [("ended_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "ip"]
     list_select_related = ["user"]
+    # The session key is a credential and is never shown; a session is named by its
+    # public id.
+    exclude = ["session_key"]
     readonly_fields = [
         "user",
-        "session_key",
+        "public_id",
         "created_at",
         "last_seen",
         "ip",

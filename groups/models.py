@@ -1,3 +1,5 @@
+import uuid
+
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -167,7 +169,10 @@ class UserSession(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions"
     )
+    # The session's key is a credential: it stays on the server. Pages, forms, the
+    # API and the admin name a session by ``public_id``, which logs nobody in.
     session_key = models.CharField(max_length=40, unique=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(auto_now_add=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

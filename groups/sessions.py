@@ -7,6 +7,7 @@ session closes that session's websockets on every process (4401).
 
 import datetime
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -71,6 +72,14 @@ def session_extend(*, session_key: str) -> bool:
     return True
 
 
+def current_session_id(request) -> uuid.UUID | None:
+    """The public id of the request's own session."""
+    key = request.session.session_key
+    if not key:
+        return None
+    return UserSession.objects.filter(session_key=key).values_list("public_id", flat=True).first()
+
+
 def sessions_of_user(*, user):
     open_keys = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
     return UserSession.objects.filter(
@@ -78,20 +87,30 @@ def sessions_of_user(*, user):
     ).order_by("-last_seen")
 
 
+def _as_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 @transaction.atomic
-def session_end(*, user, session_key: str, by=None) -> bool:
-    """End one of ``user``'s sessions; its sockets close with 4401."""
+def session_end(*, user, public_id, by=None) -> bool:
+    """End one of ``user``'s sessions, named by its public id; its sockets close with 4401."""
+    public_id = _as_uuid(public_id)
+    if public_id is None:
+        return False
     record = (
         UserSession.objects.select_for_update()
-        .filter(user=user, session_key=session_key, ended_at__isnull=True)
+        .filter(user=user, public_id=public_id, ended_at__isnull=True)
         .first()
     )
     if record is None:
         return False
     record.ended_at = timezone.now()
     record.save(update_fields=["ended_at"])
-    Session.objects.filter(session_key=session_key).delete()
-    send_on_commit(session_channel(session_key), {"type": "session.ended"})
+    Session.objects.filter(session_key=record.session_key).delete()
+    send_on_commit(session_channel(record.session_key), {"type": "session.ended"})
     audit_record(actor=by or user, action=Action.SESSION_ENDED, target=user.username)
     return True
 

@@ -23,7 +23,7 @@ from . import services
 from .forms import LanguageForm, MemberAddForm, MemberChangeForm
 from .models import Role
 from .selectors import access_group, group_members, groups_of_user
-from .sessions import session_end, sessions_of_user
+from .sessions import current_session_id, session_end, sessions_of_user
 
 User = get_user_model()
 
@@ -228,17 +228,20 @@ def account_sessions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "groups/sessions.html",
-        {"sessions": sessions_of_user(user=request.user), "current": request.session.session_key},
+        {
+            "sessions": sessions_of_user(user=request.user),
+            "current": current_session_id(request),
+        },
     )
 
 
 @login_required
 @require_POST
 def account_session_end(request: HttpRequest) -> HttpResponse:
-    key = request.POST.get("session", "")
-    if key == request.session.session_key:
+    public_id = request.POST.get("session", "")
+    if public_id == str(current_session_id(request)):
         messages.error(request, _("To end this session, log out."))
-    elif session_end(user=request.user, session_key=key):
+    elif session_end(user=request.user, public_id=public_id):
         messages.success(request, _("The session was ended; its open pages were disconnected."))
     else:
         messages.error(request, _("That session is already over."))
