@@ -1,13 +1,18 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from .models import (
     Administration,
+    ApiToken,
     ClosedUserGroup,
     ClosedUserGroupGroupObjectPermission,
     ClosedUserGroupUserObjectPermission,
     Membership,
     Profile,
+    TokenIssue,
     UserSession,
 )
 
@@ -113,4 +118,34 @@ class UserSessionAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
+        return False
+
+
+# DRF's own token admin lists every key, and a key is a credential: staff see who has a
+# token and how it was issued, never the key.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TokenAdmin):
+    list_display = ["user", "created"]
+
+
+@admin.register(TokenIssue)
+class TokenIssueAdmin(admin.ModelAdmin):
+    list_display = ["user", "second_factor", "issued_at"]
+    list_filter = ["second_factor"]
+    search_fields = ["token__user__username"]
+    list_select_related = ["token__user"]
+    exclude = ["token"]
+    readonly_fields = ["user", "second_factor", "issued_at"]
+
+    @admin.display(description=_("user"))
+    def user(self, issue: TokenIssue):
+        return issue.token.user
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -222,6 +221,7 @@ class TokenCreate(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Wrong username or password.")]}
             )
+        second_factor = False
         if two_factor.two_factor_enabled(user):
             if (
                 two_factor.verify_second_factor(
@@ -232,8 +232,9 @@ class TokenCreate(APIView):
                 raise serializers.ValidationError(
                     {"code": [_("A valid two-factor code is needed.")]}
                 )
+            second_factor = True
         elif two_factor.two_factor_required(user):
             raise PermissionDenied(_("Set up two-factor login in the web interface first."))
-        token, _created = Token.objects.get_or_create(user=user)
+        token = two_factor.token_issue(user=user, second_factor=second_factor)
         audit_record(actor=user, action=Action.LOGIN, data={"via": "api-token"})
         return Response({"token": token.key})

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from rest_framework.authtoken.models import TokenProxy
 
 
 def validate_country_code(value: str) -> None:
@@ -186,3 +187,37 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TokenIssue(models.Model):
+    """How an API token was issued: with a second factor or without.
+
+    A role that requires two-factor login (coordinator, staff) is checked against
+    every credential when it is used, so a token issued without a second factor
+    stops working the moment its user is promoted.
+    """
+
+    # Not the primary key: the token's key is a credential and must not appear in URLs.
+    token = models.OneToOneField("authtoken.Token", on_delete=models.CASCADE, related_name="issue")
+    second_factor = models.BooleanField(default=False)
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API token issue")
+        verbose_name_plural = _("API token issues")
+
+    def __str__(self) -> str:
+        kind = "with" if self.second_factor else "without"
+        return f"API token of {self.token.user} ({kind} a second factor)"
+
+
+class ApiToken(TokenProxy):
+    """DRF's token as the admin shows it: by its user, since a key is a credential."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"API token of {self.user}"

@@ -4,6 +4,10 @@ Required for staff and for anyone who coordinates a group (and so for the admin
 site, which only staff reach); optional for members and observers unless
 TWO_FACTOR_REQUIRED_FOR_ALL is set. API tokens are for machine-to-machine
 clients and are issued only after the same checks (see groups/api.py).
+
+The rule holds for every credential at the moment it is used, not only when it was
+made: a session that skipped the second factor, or a token issued without one, stops
+working for a user who has since been promoted to a role that requires it.
 """
 
 from django.conf import settings
@@ -12,10 +16,11 @@ from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from cencomm.audit import Action, audit_record
 
-from .models import Membership, Role
+from .models import Membership, Role, TokenIssue
 
 RECOVERY_CODES = 10
 PENDING = "_cencomm_2fa_pending"
@@ -29,6 +34,38 @@ def two_factor_required(user) -> bool:
     return Membership.objects.filter(
         user=user, role=Role.COORDINATOR, removed_at__isnull=True
     ).exists()
+
+
+def credential_meets_two_factor(*, user, second_factor: bool) -> bool:
+    """Whether a credential (a session, a token) may act for ``user`` now."""
+    return second_factor or not two_factor_required(user)
+
+
+def token_has_second_factor(token: Token) -> bool:
+    return TokenIssue.objects.filter(token=token, second_factor=True).exists()
+
+
+def token_meets_two_factor(token: Token) -> bool:
+    return credential_meets_two_factor(
+        user=token.user, second_factor=token_has_second_factor(token)
+    )
+
+
+@transaction.atomic
+def token_issue(*, user, second_factor: bool) -> Token:
+    """The user's API token, recording how it was issued.
+
+    A token issued without a second factor is replaced, never upgraded, when the
+    user proves one: whoever holds the old key keeps none of the new rights.
+    """
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and (not second_factor or token_has_second_factor(token)):
+        return token
+    if token is not None:
+        token.delete()
+    token = Token.objects.create(user=user)
+    TokenIssue.objects.create(token=token, second_factor=second_factor)
+    return token
 
 
 def totp_device(user, *, confirmed: bool | None = True) -> TOTPDevice | None:

@@ -18,13 +18,17 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 
 from groups.sessions import session_outlived
-from groups.two_factor import session_is_verified, two_factor_required
+from groups.two_factor import (
+    credential_meets_two_factor,
+    session_is_verified,
+    token_meets_two_factor,
+)
 
 
 @database_sync_to_async
 def _user_for_token(key: str):
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or not token_meets_two_factor(token):
         return AnonymousUser()
     return token.user
 
@@ -39,7 +43,7 @@ def origin_allowed(origin: str | None) -> bool:
 def _session_passes_gates(session, user) -> bool:
     if session_outlived(dict(session.items())):
         return False
-    return session_is_verified(session) or not two_factor_required(user)
+    return credential_meets_two_factor(user=user, second_factor=session_is_verified(session))
 
 
 class _SessionGates:

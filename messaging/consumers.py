@@ -238,25 +238,28 @@ class CugConsumer(AsyncWebsocketConsumer):
         password, a deleted token). A person's activity on a session socket renews
         the session's idle timeout, as a page request would.
         """
-        session_key = getattr(self.scope.get("session"), "session_key", None)
-        token_key = self.scope.get("token_key")
-        session_socket = self.scope.get("auth_method") == "session"
         while not self.closing:
             await asyncio.sleep(settings.WEBSOCKET_SESSION_CHECK_SECONDS)
             active, self.active_since_check = self.active_since_check, False
-            if session_socket:
-                valid = await in_database_thread(selectors.session_is_valid)(
-                    session_key=session_key, user_id=self.user.pk
-                )
-                if valid and active:
-                    valid = await in_database_thread(session_extend)(session_key=session_key)
-            else:
-                valid = await in_database_thread(selectors.token_is_valid)(
-                    key=token_key, user_id=self.user.pk
-                )
-            if not valid and not self.closing:
-                await self._close(CLOSE_UNAUTHENTICATED)
+            if not await self._credentials_still_valid(extend=active):
                 return
+
+    async def _credentials_still_valid(self, *, extend: bool = False) -> bool:
+        """Check the socket's session or token now; close the socket (4401) if it fails."""
+        if self.scope.get("auth_method") == "session":
+            session_key = getattr(self.scope.get("session"), "session_key", None)
+            valid = await in_database_thread(selectors.session_is_valid)(
+                session_key=session_key, user_id=self.user.pk
+            )
+            if valid and extend:
+                valid = await in_database_thread(session_extend)(session_key=session_key)
+        else:
+            valid = await in_database_thread(selectors.token_is_valid)(
+                key=self.scope.get("token_key"), user_id=self.user.pk
+            )
+        if not valid and not self.closing:
+            await self._close(CLOSE_UNAUTHENTICATED)
+        return valid
 
     async def _end_grace(self):
         await asyncio.sleep(max(0.0, self.live_from - time.monotonic()))
@@ -657,6 +660,8 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self._send_frame(
                 {"type": "access.changed", "group": slug, "role": message["role"]}
             )
+        # A new role may require a second factor this socket's credential never gave.
+        await self._credentials_still_valid()
 
     async def receipt_update(self, message):
         if message["group_id"] in self.followed and not self.closing:

@@ -5,10 +5,12 @@ from django.contrib.sessions.models import Session
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.authtoken.models import Token
 
 from groups.models import ClosedUserGroup, Membership
 from groups.sessions import session_outlived
+from groups.two_factor import credential_meets_two_factor, token_meets_two_factor
 
 from .models import GroupEvent
 
@@ -70,7 +72,7 @@ def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
 
     The same tests as a page request: not logged out or expired, not past its
     absolute lifetime, the password not changed since (Django's session hash),
-    the account still active.
+    the account still active, and a second factor if the user's role now needs one.
     """
     if not session_key:
         return False
@@ -86,12 +88,22 @@ def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
     if user is None:
         return False
     session_hash = data.get(HASH_SESSION_KEY) or ""
-    return any(
+    if not any(
         constant_time_compare(session_hash, known)
         for known in (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+    ):
+        return False
+    return credential_meets_two_factor(
+        user=user, second_factor=bool(data.get(DEVICE_ID_SESSION_KEY))
     )
 
 
 def token_is_valid(*, key: str, user_id: int) -> bool:
-    """Whether a socket's API token still exists and its account is active."""
-    return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
+    """Whether a socket's API token still exists, its account is active, and it carries
+    a second factor if the user's role now needs one."""
+    token = (
+        Token.objects.select_related("user")
+        .filter(key=key, user_id=user_id, user__is_active=True)
+        .first()
+    )
+    return token is not None and token_meets_two_factor(token)

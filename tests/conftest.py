@@ -58,6 +58,14 @@ def world(make_user):
     return World(make_user)
 
 
+def api_token(user) -> str:
+    """The user's API token, issued as the token endpoint would: with the second factor
+    that the user's role requires."""
+    from groups.two_factor import token_issue, two_factor_required
+
+    return token_issue(user=user, second_factor=two_factor_required(user)).key
+
+
 def sign_in(client, user):
     """Log in like the login page does, second factor included for roles that need one."""
     from django_otp import DEVICE_ID_SESSION_KEY

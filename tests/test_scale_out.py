@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 import websockets
-from rest_framework.authtoken.models import Token
 
+from tests.conftest import api_token
 from tests.live import start_daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ def two_processes(world, settings):
 
 
 def token(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token(user)
 
 
 async def connect(server, key):

@@ -1,12 +1,12 @@
 import uuid
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from groups.models import Membership
 from messaging.models import Message
 from operations.models import Seizure
+from tests.conftest import api_token
 from tests.operations.conftest import seizure_data
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +17,7 @@ def api(world):
     def as_user(user):
         client = APIClient()
         if user is not None:
-            client.credentials(
-                HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}"
-            )
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
         return client
 
     return as_user

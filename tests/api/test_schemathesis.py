@@ -12,11 +12,11 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import checks
 
 from operations.models import Operation
 from operations.services import operation_set_status
+from tests.conftest import api_token
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
@@ -35,7 +35,7 @@ def keep_the_test_transaction():
 def tokens(world):
     operation_set_status(operation=world.operation, status=Operation.Status.ACTIVE, actor=world.ocu)
     return {
-        role: Token.objects.get_or_create(user=user)[0].key
+        role: api_token(user)
         for role, user in {
             "coordinator": world.ocu,
             "member": world.officer_fr,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from cencomm.asgi import application
-from groups.models import ClosedUserGroup, Membership, Role
+from groups.models import ClosedUserGroup, Membership, Role, UserSession
 from groups.services import (
     group_create,
     group_set_status,
@@ -34,7 +34,7 @@ from messaging.consumers import RateLimiter
 from messaging.events import allocate_seq, event_append
 from messaging.models import GroupEvent, Message
 from messaging.services import message_post
-from tests.conftest import sign_in
+from tests.conftest import api_token, sign_in
 from tests.live import ROOT, start_daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,7 +94,7 @@ class Socket:
 
 
 def _token_key(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return api_token(user)
 
 
 async def token_headers(user) -> list[tuple[bytes, bytes]]:
@@ -892,9 +892,11 @@ async def test_ending_one_session_closes_only_its_sockets(world, connect):
     phone_socket = await connect(headers=session_headers(phone))
     desktop_socket = await connect(headers=session_headers(desktop))
 
-    ended = await database_sync_to_async(session_end)(
-        user=world.officer_fr, session_key=phone.session.session_key
-    )
+    def end_phone_session():
+        record = UserSession.objects.get(session_key=phone.session.session_key)
+        return session_end(user=world.officer_fr, public_id=record.public_id)
+
+    ended = await database_sync_to_async(end_phone_session)()
     assert ended
     assert (await phone_socket.close_code())[0] == 4401
     await desktop_socket.still_usable()

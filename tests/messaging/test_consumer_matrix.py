@@ -10,10 +10,10 @@ import uuid
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
 from cencomm.asgi import application
 from messaging.services import message_post
+from tests.conftest import api_token
 
 ROLES = [
     "anonymous",
@@ -118,7 +118,7 @@ async def test_websocket_authorization_matrix(action, role, expected, world, mak
             "staff": world.staff,
             "analyst": analyst,
         }
-        key = Token.objects.create(user=users[role]).key if role in users else "not-a-token"
+        key = api_token(users[role]) if role in users else "not-a-token"
         return key, alert.seq
 
     key, seq = await prepare()
