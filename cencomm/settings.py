@@ -372,6 +372,9 @@ CEN_TRANSFER_STALE_SECONDS = int(os.environ.get("CEN_TRANSFER_STALE_SECONDS", "3
 # Spreadsheet imports: the largest file, and the most rows, taken in one go.
 SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(10 * 1024 * 1024)))
 SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "50000"))
+# The longest an import may take, reading and checking included; past it the file is
+# refused and nothing is stored.
+SPREADSHEET_MAX_SECONDS = int(os.environ.get("SPREADSHEET_MAX_SECONDS", "60"))
 # A socket holds a group's live events until the client has synced it (so that
 # catch-up and live events never interleave); a client that never syncs gets them
 # after this long.

@@ -3,12 +3,17 @@
 The importer is defended before any XML is parsed: size, number of zip members, total
 unpacked size and each member's compression ratio are checked on the raw bytes, and
 openpyxl parses with defusedxml, so entity expansion and external entities fail.
+The work is bounded too: a sheet that declares more rows or columns than a seizure
+sheet can hold is refused before it is read, every row (blank ones too) counts against
+the row limit while reading, only the columns the header names are read, and the whole
+import stops at SPREADSHEET_MAX_SECONDS.
 Every row goes through the same rules as the form (`clean_seizure_input`).
 """
 
 import csv
 import hashlib
 import io
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -49,6 +54,9 @@ EXPORT_COLUMNS = ["uuid", "status", "rejection_reason", "reporting_administratio
 MAX_MEMBERS = 200
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 100
+# The template's columns, with room for blank columns a user leaves between them; a
+# sheet wider than this is not a seizure sheet (openpyxl would pad every row to it).
+MAX_COLUMNS = 2 * len(COLUMNS)
 UUID_NAMESPACE = uuid.UUID("5b1d0c6e-9a49-4b89-9f0e-0c3e2a7b6d15")
 
 
@@ -66,6 +74,35 @@ class ImportReport:
 
 class SpreadsheetError(ValidationError):
     """The file as a whole cannot be read (before any row is looked at)."""
+
+
+class Deadline:
+    """The moment an import must be over; `check` refuses the file once it has passed."""
+
+    def __init__(self, seconds: int | None = None):
+        self.seconds = settings.SPREADSHEET_MAX_SECONDS if seconds is None else seconds
+        self.at = time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        if time.monotonic() >= self.at:
+            raise SpreadsheetError(
+                _("Importing the file took more than %(seconds)d seconds: nothing was imported.")
+                % {"seconds": self.seconds}
+            )
+
+
+class _DeadlineStream(io.BytesIO):
+    """The workbook's bytes, read by the zip module chunk by chunk: each chunk checks the
+    deadline, so openpyxl's own parsing (shared strings, styles, one endless row) is
+    bounded too, without a check per cell."""
+
+    def __init__(self, data: bytes, deadline: Deadline):
+        super().__init__(data)
+        self.deadline = deadline
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.deadline.check()
+        return super().read(size)
 
 
 # ---- template -------------------------------------------------------------------
@@ -174,31 +211,76 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _keep(rows: list, number: int, row: list[str]) -> None:
-    """Keep a row that is not blank, with its number in the file; refuse too many."""
-    if not any(row):
-        return
-    rows.append((number, row))
-    if len(rows) > settings.SPREADSHEET_MAX_ROWS + 1:  # the header is one of them
+def _too_many_rows() -> SpreadsheetError:
+    return SpreadsheetError(
+        _("The file has more than %(max)d rows, blank rows included.")
+        % {"max": settings.SPREADSHEET_MAX_ROWS}
+    )
+
+
+def _rows_within_limits(records, *, convert, deadline: Deadline) -> list[tuple[int, list[str]]]:
+    """The rows that are not blank, each with its number in the file.
+
+    Every row counts against the limit, blank ones too: skipping them first would let a
+    file of empty rows run for hours. Only the columns up to the header's last name are
+    converted: cells under no name are never imported.
+    """
+    most = settings.SPREADSHEET_MAX_ROWS + 1  # the header is one of them
+    rows = []
+    width = MAX_COLUMNS
+    for number, record in enumerate(records, start=1):
+        if number > most:
+            raise _too_many_rows()
+        deadline.check()
+        row = [convert(value) for value in record[:width]]
+        if not any(row):
+            continue
+        if not rows:
+            width = max(index for index, value in enumerate(row) if value) + 1
+            row = row[:width]
+        rows.append((number, row))
+    return rows
+
+
+def _check_declared_size(sheet) -> None:
+    """Refuse what the sheet's own <dimension> says before reading a row of it (the
+    element may be missing or lie: the limits are enforced while reading as well)."""
+    if sheet.max_row is not None and sheet.max_row > settings.SPREADSHEET_MAX_ROWS + 1:
         raise SpreadsheetError(
-            _("The file has more than %(max)d rows.") % {"max": settings.SPREADSHEET_MAX_ROWS}
+            _(
+                "The sheet says it reaches row %(row)d: a file may have at most %(max)d rows "
+                "below the header, blank rows included."
+            )
+            % {"row": sheet.max_row, "max": settings.SPREADSHEET_MAX_ROWS}
+        )
+    if sheet.max_column is not None and sheet.max_column > MAX_COLUMNS:
+        raise SpreadsheetError(
+            _(
+                "The sheet says it reaches column %(column)s: a seizure sheet has at most "
+                "%(max)d columns."
+            )
+            % {"column": get_column_letter(sheet.max_column), "max": MAX_COLUMNS}
         )
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+def _xlsx_rows(data: bytes, *, deadline: Deadline) -> list[tuple[int, list[str]]]:
     _check_zip(data)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(_DeadlineStream(data, deadline), read_only=True, data_only=True)
+    except SpreadsheetError:
+        raise
     except Exception:
         raise SpreadsheetError(_("The file is not a readable .xlsx workbook.")) from None
     try:
         sheet = (
             workbook["Seizures"] if "Seizures" in workbook.sheetnames else workbook.worksheets[0]
         )
-        rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            _keep(rows, number, [_cell(value) for value in row])
-        return rows
+        _check_declared_size(sheet)
+        # Our own bounds, not the declared ones: one row past the limit is enough to refuse.
+        records = sheet.iter_rows(
+            max_row=settings.SPREADSHEET_MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True
+        )
+        return _rows_within_limits(records, convert=_cell, deadline=deadline)
     except SpreadsheetError:
         raise
     except Exception:
@@ -207,7 +289,26 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
         workbook.close()
 
 
-def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
+def _csv_records(text: str, *, delimiter: str):
+    """The CSV records; one the reader cannot take is refused by its row number."""
+    number = 1
+    try:
+        for record in csv.reader(io.StringIO(text), delimiter=delimiter):
+            yield record
+            number += 1
+    except csv.Error as error:
+        if str(error).startswith("field larger than field limit"):
+            raise SpreadsheetError(
+                _(
+                    "Row %(row)d holds a cell longer than %(max)d characters: "
+                    "the file cannot be read."
+                )
+                % {"row": number, "max": csv.field_size_limit()}
+            ) from None
+        raise SpreadsheetError(_("Row %(row)d cannot be read as CSV.") % {"row": number}) from None
+
+
+def _csv_rows(data: bytes, *, deadline: Deadline) -> list[tuple[int, list[str]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -216,15 +317,15 @@ def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
         raise SpreadsheetError(_("The file is neither a CSV file nor an .xlsx workbook."))
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows = []
-    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        _keep(rows, number, [value.strip() for value in row])
-    return rows
+    return _rows_within_limits(
+        _csv_records(text, delimiter=delimiter), convert=str.strip, deadline=deadline
+    )
 
 
-def read_spreadsheet(data: bytes) -> list[tuple[int, dict]]:
+def read_spreadsheet(data: bytes, *, deadline: Deadline | None = None) -> list[tuple[int, dict]]:
     """Rows of a .xlsx or .csv file (recognised by content) as dicts keyed by column,
     each with its row number in the file; blank rows are left out."""
+    deadline = deadline or Deadline()
     if len(data) > settings.SPREADSHEET_MAX_BYTES:
         raise SpreadsheetError(
             _("The file is larger than %(mb)d MB.")
@@ -232,7 +333,8 @@ def read_spreadsheet(data: bytes) -> list[tuple[int, dict]]:
         )
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
-    rows = _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
+    read = _xlsx_rows if data[:4] == b"PK\x03\x04" else _csv_rows
+    rows = read(data, deadline=deadline)
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
     header = [value.strip().lower() for value in rows[0][1]]
@@ -286,12 +388,14 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
         raise PermissionDenied(
             _("Your account has no administration: ask a coordinator to set it.")
         )
-    rows = read_spreadsheet(data)
+    deadline = Deadline()
+    rows = read_spreadsheet(data, deadline=deadline)
     file_hash = hashlib.sha256(data).hexdigest()
     report = ImportReport(rows=len(rows))
     cleaned_rows: list[tuple[uuid.UUID, dict]] = []
     seen: dict[uuid.UUID, int] = {}
     for number, row in rows:  # numbered as the user sees them: the header is row 1
+        deadline.check()
         try:
             client_uuid = _row_uuid(
                 row.pop("client_uuid", "").strip(),
@@ -335,6 +439,7 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
     if report.errors:
         report.errors.sort()
         return report
+    deadline.check()
     fresh = [
         (client_uuid, cleaned)
         for client_uuid, cleaned in cleaned_rows

@@ -5,6 +5,7 @@ import time
 import zipfile
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -132,19 +133,20 @@ def test_blank_rows_are_skipped_and_rows_keep_their_numbers_in_the_file(active_w
     assert [(number, column) for number, column, _reason in report.errors] == [(5, "unit")]
 
 
-def test_the_row_limit_counts_rows_not_blank_lines(active_world, settings):
+def test_the_row_limit_counts_every_row_blank_ones_too(active_world, settings):
     world = active_world
-    settings.SPREADSHEET_MAX_ROWS = 2
+    settings.SPREADSHEET_MAX_ROWS = 3
     rows = [seizure_data(), seizure_data()]
-    padded = csv_bytes(rows) + b"\r\n" * 50
-    report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=padded)
+    before = counts()
+    # Blank lines count: a file of empty rows is work to read all the same.
+    for padded in (csv_bytes(rows) + b"\r\n" * 2, csv_bytes(rows * 2)):
+        with pytest.raises(SpreadsheetError, match="more than 3 rows, blank rows included"):
+            seizures_import(reporter=world.officer_fr, operation=world.operation, data=padded)
+    assert counts() == before
+    report = seizures_import(
+        reporter=world.officer_fr, operation=world.operation, data=csv_bytes(rows) + b"\r\n"
+    )
     assert report.ok and report.created == 2
-    with pytest.raises(SpreadsheetError, match="more than 2 rows"):
-        seizures_import(
-            reporter=world.officer_fr,
-            operation=world.operation,
-            data=csv_bytes([seizure_data(), seizure_data(), seizure_data()]),
-        )
 
 
 @pytest.mark.parametrize("who", ["observer", "outsider"])
@@ -245,6 +247,154 @@ def test_too_many_members_are_refused():
             archive.writestr(f"part{number}.xml", "x")
     with pytest.raises(SpreadsheetError):
         read_spreadsheet(output.getvalue())
+
+
+def rewritten_sheet(*, dimension: str | None, row: int = 2, cell_at_xfd=False, blank_rows=0):
+    """A valid one-seizure workbook whose sheet XML is rewritten: the <dimension> it
+    declares (or none), the row its seizure stands on, a cell at the last column, and
+    empty <row> elements before it."""
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes([seizure_data()])))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                declared = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
+                content = re.sub(rb'<dimension ref="[^"]*" ?/>', declared, content, count=1)
+                content = re.sub(rb'(<c r="[A-Z]+)2"', rb'\g<1>%d"' % row, content)
+                if cell_at_xfd:
+                    content = content.replace(
+                        b"</row></sheetData>",
+                        b'<c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row></sheetData>' % row,
+                    )
+                blanks = b"".join(b'<row r="%d"/>' % number for number in range(2, 2 + blank_rows))
+                content = content.replace(b'<row r="2"', blanks + b'<row r="%d"' % row)
+                assert (declared in content) and (b'<row r="%d"' % row in content)
+            target.writestr(item, content)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("dimension", "cell_at_xfd", "reason"),
+    [
+        ("A1:XFD8000", False, "reaches column XFD: a seizure sheet has at most 42 columns"),
+        ("A1:XFD8000", True, "reaches column XFD"),
+        ("A1:XFD100000000", True, "reaches row 100000000"),
+        ("A1:U100000000", False, "reaches row 100000000: a file may have at most 50000 rows"),
+    ],
+)
+def test_a_sheet_declaring_more_than_the_limits_is_refused_before_reading(
+    active_world, dimension, cell_at_xfd, reason
+):
+    world = active_world
+    # The same sheet, honestly declared, imports: only the declaration is refused.
+    honest = rewritten_sheet(dimension="A1:U8000", row=8000)
+    assert seizures_import(reporter=world.officer_fr, operation=world.operation, data=honest).ok
+    before = counts()
+    data = rewritten_sheet(dimension=dimension, row=8000, cell_at_xfd=cell_at_xfd)
+    assert len(data) < 12 * 1024
+    with pytest.raises(SpreadsheetError) as error:
+        seizures_import(
+            reporter=active_world.officer_fr, operation=active_world.operation, data=data
+        )
+    assert reason in " ".join(error.value.messages)
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # No <dimension> at all: 60,000 empty rows, then a seizure.
+        lambda: rewritten_sheet(dimension=None, row=60_002, blank_rows=60_000),
+        # A <dimension> that lies small, a seizure far below it.
+        lambda: rewritten_sheet(dimension="A1:U2", row=60_002),
+        # Rows left out of the XML are blank rows all the same.
+        lambda: rewritten_sheet(dimension=None, row=100_000_000),
+    ],
+)
+def test_rows_past_the_limit_are_counted_while_reading_blank_ones_too(active_world, make):
+    before = counts()
+    with pytest.raises(SpreadsheetError, match="more than 50000 rows, blank rows included"):
+        seizures_import(
+            reporter=active_world.officer_fr, operation=active_world.operation, data=make()
+        )
+    assert counts() == before
+
+
+def test_a_csv_field_over_the_reader_limit_is_refused_by_its_row(active_world):
+    before = counts()
+    data = csv_bytes([seizure_data(), seizure_data(place="x" * 200_000)])
+    with pytest.raises(SpreadsheetError) as error:
+        seizures_import(
+            reporter=active_world.officer_fr, operation=active_world.operation, data=data
+        )
+    assert error.value.messages == [
+        f"Row 3 holds a cell longer than {csv.field_size_limit()} characters: "
+        "the file cannot be read."
+    ]
+    assert counts() == before
+
+
+def test_a_csv_of_blank_lines_past_the_limit_is_refused(active_world):
+    before = counts()
+    data = csv_bytes([]) + b";\r\n" * 60_000 + csv_bytes([seizure_data()]).split(b"\r\n", 1)[1]
+    with pytest.raises(SpreadsheetError, match="more than 50000 rows, blank rows included"):
+        seizures_import(
+            reporter=active_world.officer_fr, operation=active_world.operation, data=data
+        )
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: workbook_bytes([seizure_data()]), lambda: csv_bytes([seizure_data()])],
+)
+def test_an_import_past_its_time_is_stopped_and_stores_nothing(active_world, settings, make):
+    settings.SPREADSHEET_MAX_SECONDS = 0  # already over: the outcome, not a stopwatch
+    before = counts()
+    with pytest.raises(SpreadsheetError, match="took more than 0 seconds: nothing was imported"):
+        seizures_import(
+            reporter=active_world.officer_fr, operation=active_world.operation, data=make()
+        )
+    assert counts() == before
+
+
+def test_the_upload_page_shows_the_limits_as_errors_in_the_users_language(client, active_world):
+    world = active_world
+    url = reverse("operations:seizures_import", kwargs={"code": world.operation.code})
+    sign_in(client, world.officer_fr)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "fr"
+    before = counts()
+    files = {
+        "wide.xlsx": (
+            rewritten_sheet(dimension="A1:XFD100000000", row=8000, cell_at_xfd=True),
+            "La feuille indique qu’elle va jusqu’à la ligne 100000000",
+        ),
+        "long.xlsx": (
+            rewritten_sheet(dimension=None, row=60_002, blank_rows=60_000),
+            "Le fichier compte plus de 50000 lignes, lignes vides comprises.",
+        ),
+        "field.csv": (
+            csv_bytes([seizure_data(place="x" * 200_000)]),
+            f"La ligne 2 contient une cellule de plus de {csv.field_size_limit()} caractères",
+        ),
+    }
+    for name, (data, reason) in files.items():
+        upload = io.BytesIO(data)
+        upload.name = name
+        page = client.post(url, {"file": upload})
+        assert page.status_code == 400, name
+        assert reason in page.content.decode(), name
+    assert counts() == before
+
+
+def test_the_import_command_reports_the_limits(active_world, tmp_path):
+    world = active_world
+    hostile = tmp_path / "hostile.xlsx"
+    hostile.write_bytes(rewritten_sheet(dimension="A1:XFD8000", row=8000))
+    with pytest.raises(CommandError, match="reaches column XFD"):
+        call_command("import_seizures", world.operation.code, str(hostile), "--as", "officer.fr")
+    assert Seizure.objects.count() == 0
 
 
 def test_ten_thousand_rows_import_in_one_go(active_world):
