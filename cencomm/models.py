@@ -24,6 +24,7 @@ class AuditEntry(models.Model):
         SEIZURES_IMPORTED = "seizures_imported", _("Seizures imported")
         SEIZURES_EXPORTED = "seizures_exported", _("Seizures exported")
         OPERATION_CREATED = "operation_created", _("Operation created")
+        OPERATION_CODE_REFUSED = "operation_code_refused", _("Operation code refused")
         OPERATION_STATUS = "operation_status", _("Operation status changed")
         TRANSFER_STARTED = "transfer_started", _("Transfer started")
         TRANSFER_FINISHED = "transfer_finished", _("Transfer finished")

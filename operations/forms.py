@@ -37,12 +37,6 @@ class OperationForm(forms.Form):
         label=_("Planned end"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean_code(self):
-        code = self.cleaned_data["code"].strip().upper()
-        if not code.replace("-", "").replace("_", "").isalnum():
-            raise forms.ValidationError(_("Use letters, digits and dashes only."))
-        return code
-
 
 class SeizureForm(forms.Form):
     """Renders the simplified seizure form; the rules are checked by the service."""

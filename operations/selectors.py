@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet, Sum
 
 from groups.models import Membership, Role
-from groups.selectors import GroupAccess, GroupNotFound, Need, access_group
+from groups.selectors import GroupAccess, GroupNotFound, Need, access_group_where
 
 from .models import Operation, Seizure
 
@@ -30,15 +30,13 @@ class OperationAccess:
 
 
 def access_operation(user, code: str, *, need: Need = "view") -> OperationAccess:
-    """Like ``access_group``: the same 404 for a missing operation and one not yours."""
-    operation = (
-        Operation.objects.select_related("group", "coordinating_administration")
-        .filter(code=(code or "").upper())
-        .first()
+    """Like ``access_group``: the same 404, after the same work, for a missing operation
+    and one not yours."""
+    group_access = access_group_where(user, need=need, operation__code=(code or "").upper())
+    operation = Operation.objects.select_related("coordinating_administration").get(
+        group_id=group_access.group.pk
     )
-    if operation is None:
-        raise GroupNotFound
-    group_access = access_group(user, operation.group.slug, need=need)
+    operation.group = group_access.group
     return OperationAccess(operation=operation, group_access=group_access)
 
 

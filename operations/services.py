@@ -1,10 +1,12 @@
 """Operations: their lifecycle, and the seizures reported during them."""
 
 import datetime
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cencomm.audit import Action, audit_record
@@ -28,7 +30,11 @@ TRANSITIONS = {
 }
 
 
-@transaction.atomic
+# Codes that would stand for a page of their own in the operations' addresses.
+RESERVED_CODES = frozenset({"NEW"})
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,63}")
+
+
 def operation_create(
     *,
     code: str,
@@ -39,13 +45,23 @@ def operation_create(
     planned_end: datetime.date,
     created_by,
 ) -> Operation:
-    """Create an operation and its closed user group, the creator as coordinator."""
+    """Create an operation and its closed user group, the creator as coordinator.
+
+    A code already taken by an operation or group the creator may not see is refused
+    with the same words as any other unusable code, so that creating an operation
+    never tells anyone that a closed group exists; the refusal is written to the
+    audit trail, where staff see it.
+    """
     code = code.strip().upper()
     errors = {}
     if not code:
         errors["code"] = _("Give the operation a code, such as THUNDER-2026.")
-    elif Operation.objects.filter(code=code).exists():
-        errors["code"] = _("An operation with this code already exists.")
+    elif not CODE_PATTERN.fullmatch(code):
+        errors["code"] = _("Use letters, digits and dashes only.")
+    else:
+        problem = _code_problem(code=code, user=created_by)
+        if problem:
+            errors["code"] = problem
     if not name.strip():
         errors["name"] = _("Give the operation a name.")
     if commodity_focus not in CommodityCategory.values:
@@ -54,10 +70,64 @@ def operation_create(
         errors["planned_end"] = _("The operation cannot end before it starts.")
     if errors:
         raise ValidationError(errors)
+    try:
+        return _operation_create(
+            code=code,
+            name=name.strip(),
+            commodity_focus=commodity_focus,
+            coordinating_administration=coordinating_administration,
+            planned_start=planned_start,
+            planned_end=planned_end,
+            created_by=created_by,
+        )
+    except (IntegrityError, ValidationError) as error:
+        # Taken between the check and the insert, or by a group's slug.
+        if isinstance(error, ValidationError) and "slug" not in getattr(error, "error_dict", {}):
+            raise
+        raise ValidationError({"code": _code_problem(code=code, user=created_by)}) from None
+
+
+def _code_problem(*, code: str, user) -> str | None:
+    """Why ``code`` cannot be used by ``user``, in words that reveal nothing hidden."""
+    slug = slugify(code.lower())
+    operation = Operation.objects.filter(code=code).select_related("group").first()
+    group = operation.group if operation else ClosedUserGroup.objects.filter(slug=slug).first()
+    if code not in RESERVED_CODES and group is None:
+        return None
+    visible = group is not None and (
+        user.is_staff
+        or Membership.objects.filter(group=group, user=user, removed_at__isnull=True).exists()
+    )
+    if visible:
+        return _("An operation with this code already exists.")
+    if group is not None:
+        # Written before the refusal is raised and outside the creating transaction,
+        # so that it stays.
+        with transaction.atomic():
+            audit_record(
+                actor=user,
+                action=Action.OPERATION_CODE_REFUSED,
+                target=code,
+                data={"reason": "taken by an operation or group the user cannot see"},
+            )
+    return _("This code cannot be used: choose another.")
+
+
+@transaction.atomic
+def _operation_create(
+    *,
+    code: str,
+    name: str,
+    commodity_focus: str,
+    coordinating_administration: Administration,
+    planned_start: datetime.date,
+    planned_end: datetime.date,
+    created_by,
+) -> Operation:
     group = group_create(name=f"{code} — {name}", slug=code.lower(), created_by=created_by)
     operation = Operation.objects.create(
         code=code,
-        name=name.strip(),
+        name=name,
         commodity_focus=commodity_focus,
         coordinating_administration=coordinating_administration,
         planned_start=planned_start,
