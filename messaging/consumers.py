@@ -38,7 +38,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_RATE_LIMITED = 4429
-CLOSE_TOO_LARGE = 1009
+# 1009 is the protocol's own code for a message too big, which only the websocket
+# layer may send; an application closes with codes from 4000 (daphne refuses 1009,
+# closes with 1011 and logs an error instead).
+CLOSE_TOO_LARGE = 4413
 
 # How long live events of a group wait for the client's first `sync` of it (the
 # default when settings.WEBSOCKET_SYNC_GRACE_SECONDS is not set).

@@ -525,7 +525,7 @@ async def test_oversized_body_gets_an_error_and_the_socket_stays_usable(world, c
     assert (await fr.frame())["type"] == "message.accepted"
 
 
-async def test_oversized_frame_closes_the_socket_with_1009(world, connect, settings):
+async def test_oversized_frame_closes_the_socket_with_4413(world, connect, settings):
     settings.WEBSOCKET_MAX_FRAME_BYTES = 2000
     fr = await connect(world.officer_fr)
     await fr.post(world.group.slug, "x" * 1500)  # under the limit: fine
@@ -533,7 +533,7 @@ async def test_oversized_frame_closes_the_socket_with_1009(world, connect, setti
     await fr.frame()
     await fr.post(world.group.slug, "x" * 2100)
     code, frames = await fr.close_code()
-    assert code == 1009
+    assert code == 4413
     assert [f["code"] for f in frames] == ["too_large"]
 
 
@@ -543,14 +543,14 @@ async def test_frame_size_is_counted_in_bytes_not_characters(world, connect, set
     # 900 characters, 3,600 bytes in UTF-8.
     await fr.post(world.group.slug, "\U0001f6a2" * 900)
     code, _frames = await fr.close_code()
-    assert code == 1009
+    assert code == 4413
 
 
-async def test_oversized_binary_frame_closes_the_socket_with_1009(world, connect, settings):
+async def test_oversized_binary_frame_closes_the_socket_with_4413(world, connect, settings):
     settings.WEBSOCKET_MAX_FRAME_BYTES = 100
     fr = await connect(world.officer_fr)
     await fr.communicator.send_to(bytes_data=b"{" + b" " * 200 + b"}")
-    assert (await fr.close_code())[0] == 1009
+    assert (await fr.close_code())[0] == 4413
 
 
 async def test_binary_json_frame_is_understood(world, connect):
@@ -1075,6 +1075,36 @@ def test_the_example_client_in_the_protocol_doc_works(world, tmp_path, capsys):
         Message.objects.filter(group=world.group).order_by("seq").values_list("body", flat=True)
     )
     assert bodies == ["first run", "while away", "still away", "second run"]
+
+
+def test_a_real_server_closes_an_oversized_frame_cleanly(world):
+    """Through daphne: the client sees 4413 after the error frame, and the server logs
+    no error, however many such frames arrive."""
+    import websockets
+
+    key = _token_key(world.officer_fr)
+    server = start_daphne(WEBSOCKET_MAX_FRAME_BYTES="2000", LOG_FORMAT="plain")
+
+    async def send_oversized() -> tuple[int, list[str]]:
+        async with websockets.connect(
+            server.ws_url, additional_headers={"Authorization": f"Token {key}"}
+        ) as socket:
+            assert json.loads(await socket.recv())["type"] == "hello"
+            await socket.send(json.dumps({"type": "ping", "id": "x" * 3000}))
+            codes = []
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    codes.append(json.loads(await socket.recv()).get("code"))
+        return socket.close_code, codes
+
+    try:
+        for _attempt in range(3):
+            close_code, codes = asyncio.run(send_oversized())
+            assert close_code == 4413
+            assert codes == ["too_large"]
+    finally:
+        log = server.stop()
+    assert "ERROR" not in log and "invalid close code" not in log.lower(), log[-2000:]
 
 
 # ---- the fan-out ------------------------------------------------------------------
