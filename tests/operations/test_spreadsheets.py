@@ -17,7 +17,9 @@ from operations.models import Operation, Seizure
 from operations.services import operation_set_status
 from operations.spreadsheets import (
     COLUMNS,
+    Deadline,
     SpreadsheetError,
+    _DeadlineStream,
     read_spreadsheet,
     seizures_import,
     template_workbook,
@@ -357,6 +359,14 @@ def test_an_import_past_its_time_is_stopped_and_stores_nothing(active_world, set
             reporter=active_world.officer_fr, operation=active_world.operation, data=make()
         )
     assert counts() == before
+
+
+def test_the_time_cap_reaches_into_openpyxls_own_parsing():
+    # Checked on each chunk the zip module reads, so a workbook that is slow to parse
+    # (shared strings, one endless row) is stopped inside openpyxl, not after it.
+    data = workbook_bytes([seizure_data()])
+    with pytest.raises(SpreadsheetError, match="took more than 0 seconds"):
+        load_workbook(_DeadlineStream(data, Deadline(0)), read_only=True)
 
 
 def test_the_upload_page_shows_the_limits_as_errors_in_the_users_language(client, active_world):
