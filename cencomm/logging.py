@@ -5,10 +5,13 @@ never content.
 """
 
 import contextvars
+import functools
 import ipaddress
 import json
 import logging
 import uuid
+
+from django.conf import settings
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 user_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("user_id", default="-")
@@ -67,14 +70,53 @@ class RequestContextMiddleware:
         return response
 
 
-def client_ip(meta: dict) -> str | None:
-    """The client's address: the proxy's X-Forwarded-For when behind one, else the peer."""
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[-1].strip() if forwarded else meta.get("REMOTE_ADDR", "")
+def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return str(ipaddress.ip_address(candidate))
+        return ipaddress.ip_address((text or "").strip())
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(
+    trusted: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in trusted)
+
+
+def _is_trusted_proxy(address, trusted: tuple[str, ...]) -> bool:
+    return any(address in network for network in _networks(trusted))
+
+
+def client_address(peer: str | None, forwarded_for: str = "") -> str | None:
+    """The client's address, from the connection's peer and its X-Forwarded-For header.
+
+    Every part of the platform that keys on an address (the audit trail, the lockout, the
+    API throttles, /metrics' allow-list) asks this one function. The header is anyone's
+    to write, so it is read only when the peer is one of TRUSTED_PROXIES; the client is
+    then the right-most entry that is not itself a trusted proxy: the address the
+    outermost trusted proxy saw. Entries further left were written by the client.
+    """
+    peer_address = _address(peer)
+    if peer_address is None:
+        return None
+    trusted = tuple(settings.TRUSTED_PROXIES)
+    if not forwarded_for or not _is_trusted_proxy(peer_address, trusted):
+        return str(peer_address)
+    for entry in reversed(forwarded_for.split(",")):
+        hop = _address(entry)
+        if hop is None:
+            # A hop a trusted proxy did not write: nothing further left can be believed.
+            return str(peer_address)
+        if not _is_trusted_proxy(hop, trusted):
+            return str(hop)
+        peer_address = hop
+    return str(peer_address)
+
+
+def client_ip(meta: dict) -> str | None:
+    """The client's address of a Django request's META (see client_address)."""
+    return client_address(meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR", ""))
 
 
 def request_client_ip(request) -> str | None:

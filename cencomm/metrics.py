@@ -4,6 +4,7 @@ Each daphne process counts its own sockets and deliveries; scrape every process
 (docs/deploy.md). Message content never appears in a metric or a label.
 """
 
+import hmac
 import ipaddress
 
 from django.conf import settings
@@ -36,12 +37,25 @@ TRANSFER_BATCHES = Counter(
 
 
 def _allowed(request: HttpRequest) -> bool:
+    # The connection's own peer, never a forwarding header: the scraper talks to each
+    # daphne process directly, and a header is whatever its sender wrote.
     address = request.META.get("REMOTE_ADDR", "")
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS)
+    if not any(
+        ip in ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS
+    ):
+        return False
+    if not settings.METRICS_TOKEN:
+        return True
+    # A proxy that forwards /metrics by mistake is itself inside the allowed networks;
+    # the token keeps the metrics from whoever is behind it.
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), settings.METRICS_TOKEN.encode()
+    )
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

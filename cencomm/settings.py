@@ -173,6 +173,23 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The API's rate limits count here: in Redis they hold across every daphne process
+# (in memory, each process would count on its own).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CHANNEL_LAYER_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The proxies (nginx) whose X-Forwarded-For is believed, as addresses or networks.
+# Empty: the header is ignored and the client is the connection's peer
+# (cencomm.logging.client_address).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses any login attempt for a locked-out username or address.
@@ -180,13 +197,28 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-# Brute-force lockout on every way in (login page, admin, API token): after
-# AXES_FAILURE_LIMIT failures a username, and separately an address, is locked for
-# AXES_COOLOFF_TIME. Staff lift a lockout in the admin ("Access attempts") or with
+# Brute-force lockout on every way in (login page, two-factor code, admin, API token),
+# shaped so that nobody can lock a user out of the devices they usually log in from
+# (docs/security.md, cencomm/lockout.py): for AXES_COOLOFF_TIME,
+# - a username from one address after AXES_FAILURE_LIMIT failures;
+# - an address, whatever the usernames, after LOCKOUT_ADDRESS_FAILURE_LIMIT;
+# - a username from addresses it has never logged in from, after
+#   LOCKOUT_ACCOUNT_FAILURE_LIMIT failures from anywhere (guessing spread over many
+#   addresses).
+# Staff lift a lockout in the admin ("Access attempts") or with
 # `manage.py axes_reset_username USERNAME` / `axes_reset_ip ADDRESS`.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOCKOUT_FAILURE_LIMIT", "5"))
+LOCKOUT_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("LOCKOUT_ADDRESS_FAILURE_LIMIT", str(4 * AXES_FAILURE_LIMIT))
+)
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = int(
+    os.environ.get("LOCKOUT_ACCOUNT_FAILURE_LIMIT", str(4 * AXES_FAILURE_LIMIT))
+)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOCKOUT_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# What axes records and, on a successful login, clears: the (username, address) pair.
+# The address and account rules are counted by the handler from the same records.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "cencomm.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cencomm.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "cencomm.logging.request_client_ip"
@@ -244,7 +276,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "cencomm.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["cencomm.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("API_THROTTLE_RATE", "600/minute"),
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "30/minute"),
@@ -333,8 +365,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
-# /metrics answers only to these networks (the scraper's); everyone else gets 404.
+# /metrics answers only to these networks (the scraper's, judged on the connection's
+# peer, never on a header) and, when METRICS_TOKEN is set, only with
+# `Authorization: Bearer <METRICS_TOKEN>`; everyone else gets 404.
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Messaging limits.
 MESSAGE_MAX_LENGTH = int(os.environ.get("MESSAGE_MAX_LENGTH", "10000"))

@@ -9,11 +9,11 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from cencomm.api import errors
 from cencomm.audit import Action, audit_record
+from cencomm.throttling import AnonRateThrottle
 
 from . import services, two_factor
 from .models import ClosedUserGroup, Membership, Role
