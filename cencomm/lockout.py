@@ -84,7 +84,7 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
         detail = _(
             "Too many failed attempts on this account from several places: logging in to it "
             "from an address it has not used before is paused for %(minutes)d minutes. "
-            "Devices it has logged in from before are not affected."
+            "Addresses it has logged in from before are not affected."
         )
     else:
         detail = _(
