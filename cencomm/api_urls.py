@@ -19,6 +19,11 @@ urlpatterns = [
     ),
     path("groups/<slug:slug>/messages/", messaging_api.MessageList.as_view(), name="api-messages"),
     path(
+        "groups/<slug:slug>/attachments/",
+        messaging_api.AttachmentUpload.as_view(),
+        name="api-attachments",
+    ),
+    path(
         "groups/<slug:slug>/messages/<int:seq>/acknowledge/",
         messaging_api.MessageAcknowledge.as_view(),
         name="api-message-acknowledge",

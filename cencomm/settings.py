@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "cencomm",
@@ -294,12 +295,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Redoc is served from the platform (pinned by the package), never from a CDN.
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CommodityCategoryEnum": "operations.vocabularies.CommodityCategory",
         "OperationStatusEnum": "operations.models.Operation.Status",
         "SeizureStatusEnum": "operations.models.Seizure.Status",
         "GroupStatusEnum": "groups.models.ClosedUserGroup.Status",
         "RoleEnum": "groups.models.Role",
+        "ErrorCodeEnum": "cencomm.api.ERROR_CODES",
     },
 }
 

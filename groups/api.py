@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cencomm.api import errors
+from cencomm.api import RequestSerializer, errors
 from cencomm.audit import Action, audit_record
 from cencomm.throttling import AnonRateThrottle
 
@@ -39,12 +39,12 @@ class MemberSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
 
 
-class MemberAddSerializer(serializers.Serializer):
+class MemberAddSerializer(RequestSerializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
 
-class MemberRoleSerializer(serializers.Serializer):
+class MemberRoleSerializer(RequestSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -176,7 +176,7 @@ class MemberDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(RequestSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
     code = serializers.CharField(

@@ -6,13 +6,19 @@ import io
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cencomm.api import errors
+from cencomm.api import (
+    ExactDecimalField,
+    RequestSerializer,
+    errors,
+    non_negative_decimal_pattern,
+    positive_decimal_pattern,
+)
 from groups.models import Administration
 
 from . import services
@@ -43,6 +49,8 @@ from .vocabularies import (
     Unit,
 )
 
+MAX_SEIZURE_PAGE = 1000
+
 
 class OperationSerializer(serializers.Serializer):
     code = serializers.CharField()
@@ -55,7 +63,7 @@ class OperationSerializer(serializers.Serializer):
     group = serializers.SlugField()
 
 
-class OperationCreateSerializer(serializers.Serializer):
+class OperationCreateSerializer(RequestSerializer):
     code = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", max_length=64)
     name = serializers.CharField(max_length=200)
     commodity_focus = serializers.ChoiceField(choices=CommodityCategory.choices)
@@ -66,11 +74,11 @@ class OperationCreateSerializer(serializers.Serializer):
     planned_end = serializers.DateField()
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(RequestSerializer):
     status = serializers.ChoiceField(choices=[Operation.Status.ACTIVE, Operation.Status.CLOSED])
 
 
-class SeizureFieldsSerializer(serializers.Serializer):
+class SeizureFieldsSerializer(RequestSerializer):
     """The simplified seizure form. Types only: the rules are the service's."""
 
     seizure_date = serializers.DateField()
@@ -82,10 +90,20 @@ class SeizureFieldsSerializer(serializers.Serializer):
     commodity_category = serializers.ChoiceField(choices=CommodityCategory.choices)
     commodity_description = serializers.CharField(max_length=300)
     hs_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
-    quantity = serializers.DecimalField(max_digits=16, decimal_places=3, coerce_to_string=True)
+    quantity = ExactDecimalField(
+        max_digits=16,
+        decimal_places=3,
+        pattern=positive_decimal_pattern(whole_digits=13, places=3),
+        help_text='More than zero, as a decimal string: "12.5".',
+    )
     unit = serializers.ChoiceField(choices=Unit.choices)
-    estimated_value = serializers.DecimalField(
-        max_digits=16, decimal_places=2, required=False, allow_null=True, coerce_to_string=True
+    estimated_value = ExactDecimalField(
+        max_digits=16,
+        decimal_places=2,
+        pattern=non_negative_decimal_pattern(whole_digits=14, places=2),
+        required=False,
+        allow_null=True,
+        help_text='As a decimal string ("1500.00"), or null when not known.',
     )
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
     direction = serializers.ChoiceField(choices=Direction.choices)
@@ -119,7 +137,7 @@ class SeizureSerializer(SeizureFieldsSerializer):
     message_seq = serializers.IntegerField(allow_null=True)
 
 
-class RejectSerializer(serializers.Serializer):
+class RejectSerializer(RequestSerializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -128,6 +146,20 @@ class SeizureFilterSerializer(serializers.Serializer):
     commodity_category = serializers.ChoiceField(choices=CommodityCategory.choices, required=False)
     reporting_country = serializers.CharField(max_length=2, required=False)
     transport_mode = serializers.ChoiceField(choices=TransportMode.choices, required=False)
+
+
+class SeizurePageSerializer(serializers.Serializer):
+    """The page bounds, checked: a page size or start that is not a number is refused."""
+
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_SEIZURE_PAGE,
+        required=False,
+        help_text=f"Page size (default 100, at most {MAX_SEIZURE_PAGE}).",
+    )
+    offset = serializers.IntegerField(
+        min_value=0, required=False, help_text="Where the page starts (default 0)."
+    )
 
 
 def operation_payload(operation: Operation) -> dict:
@@ -144,6 +176,7 @@ def operation_payload(operation: Operation) -> dict:
 
 
 def seizure_payload(seizure: Seizure) -> dict:
+    """The seizure as the API shows it: decimals as exact strings, through its serializer."""
     data = {field: getattr(seizure, field) for field in FIELDS}
     data.update(
         uuid=seizure.client_uuid,
@@ -154,7 +187,7 @@ def seizure_payload(seizure: Seizure) -> dict:
         created_at=seizure.created_at,
         message_seq=seizure.message.seq if seizure.message_id else None,
     )
-    return data
+    return SeizureSerializer(data).data
 
 
 class OperationList(APIView):
@@ -218,7 +251,7 @@ class OperationStatus(APIView):
 
 class SeizurePagination(LimitOffsetPagination):
     default_limit = 100
-    max_limit = 1000
+    max_limit = MAX_SEIZURE_PAGE
 
 
 class SeizureList(APIView):
@@ -226,17 +259,14 @@ class SeizureList(APIView):
 
     @extend_schema(
         operation_id="seizures_list",
-        parameters=[
-            SeizureFilterSerializer,
-            OpenApiParameter("limit", int, description="Page size (default 100, at most 1000)."),
-            OpenApiParameter("offset", int, description="Where the page starts."),
-        ],
+        parameters=[SeizureFilterSerializer, SeizurePageSerializer],
         responses={200: SeizureSerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request, code: str):
         access = access_operation(request.user, code)
         filters = SeizureFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        SeizurePageSerializer(data=request.query_params).is_valid(raise_exception=True)
         values = dict(filters.validated_data)
         if "reporting_country" in values:
             values["reporting_country"] = values["reporting_country"].upper()

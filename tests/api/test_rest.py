@@ -142,6 +142,7 @@ def test_operation_lifecycle_and_seizures_by_the_api(api, world):
     data = seizure_data()
     data["client_uuid"] = str(uuid.uuid4())
     data["offenders_count"] = 1
+    data["estimated_value"] = None
     reported = api(world.officer_fr).post(
         f"/api/v1/operations/{code}/seizures/", data, format="json"
     )
@@ -166,6 +167,7 @@ def test_seizure_rule_errors_name_the_field(api, world):
     data = seizure_data(unit="sticks")
     data["client_uuid"] = str(uuid.uuid4())
     data["offenders_count"] = None
+    data["estimated_value"] = None
     response = api(world.officer_fr).post(
         f"/api/v1/operations/{code}/seizures/", data, format="json"
     )
