@@ -138,7 +138,7 @@ def verify_second_factor(*, user, token: str, request=None):
     """
     token = _clean(token)
     device = totp_device(user)
-    if device is not None and token.isdigit() and device.verify_token(token):
+    if device is not None and token.isascii() and token.isdigit() and device.verify_token(token):
         return device
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
     if recovery is not None and recovery.verify_token(token):

@@ -24,7 +24,8 @@ def message_history(request: HttpRequest, slug: str) -> JsonResponse:
     """Older messages for the group page, as JSON: ``?before=<seq>``."""
     access = access_group(request.user, slug)
     before = request.GET.get("before")
-    if before is not None and not before.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and within a seq's range.
+    if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
         return JsonResponse(
             {"error": {"code": "invalid", "detail": _("before must be a seq."), "fields": {}}},
             status=400,

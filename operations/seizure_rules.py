@@ -235,7 +235,7 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
 
     offenders = _text(data.get("offenders_count"))
     if offenders:
-        if not offenders.isdigit() or int(offenders) > 100000:
+        if not (offenders.isascii() and offenders.isdigit()) or int(offenders) > 100000:
             errors["offenders_count"] = _("Enter a whole number of offenders (0 or more).")
         else:
             cleaned["offenders_count"] = int(offenders)

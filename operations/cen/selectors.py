@@ -42,7 +42,7 @@ def cen_filters(params) -> tuple[dict, dict[str, str]]:
             errors["country"] = _("Give a two-letter ISO country code.")
     year = (params.get("year") or "").strip()
     if year:
-        if year.isdigit() and 1900 <= int(year) <= 2999:
+        if year.isascii() and year.isdigit() and 1900 <= int(year) <= 2999:
             filters["year"] = int(year)
         else:
             errors["year"] = _("Give a year, such as 2026.")
