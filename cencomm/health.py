@@ -1,10 +1,10 @@
-"""Health: can this process reach both databases and Redis?"""
+"""Health: can this process reach both databases and Redis, and how full are its pools?"""
 
 import time
 
 import redis
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
@@ -36,10 +36,27 @@ def health_checks() -> dict[str, dict]:
         try:
             check()
         except Exception as error:
-            results[name] = {"ok": False, "error": error.__class__.__name__}
+            # Django wraps the driver's errors in its own; the driver's says more
+            # (PoolTimeout: every connection of this process is taken).
+            cause = error.__cause__ if isinstance(error, DatabaseError) else None
+            results[name] = {"ok": False, "error": (cause or error).__class__.__name__}
         else:
             results[name] = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    for name, alias in (("database", "default"), ("cen_database", "cen")):
+        if pool := _pool(alias):
+            stats = pool.get_stats()
+            results[name]["pool"] = {
+                "size": stats["pool_size"],
+                "idle": stats["pool_available"],
+                "waiting": stats["requests_waiting"],
+                "max": pool.max_size,
+            }
     return results
+
+
+def _pool(alias: str):
+    """This process's connection pool for the alias, when there is one."""
+    return getattr(connections[alias], "pool", None)
 
 
 @never_cache

@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything that reads the session or the user: takes the request's database
+    # connection, and answers 503 when the pool has none free (cencomm/unavailable.py).
+    "cencomm.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -124,10 +127,23 @@ TEMPLATES = [
 # seizures. The router sends the `cen` app label to `cen` and everything else to
 # `default`; the two never share a transaction.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Connections: under ASGI every HTTP request runs its database work in a thread of its
+# own, so a persistent connection (CONN_MAX_AGE > 0) stays open in each of those threads
+# until PostgreSQL refuses more clients (PERFORMANCE-NOTES 8). Each process draws from a
+# pool per database instead, at most DATABASE_POOL_MAX_SIZE connections whatever the
+# load; a request that finds none free within DATABASE_POOL_TIMEOUT seconds gets 503
+# (cencomm/unavailable.py). The default pool serves the HTTP requests and the sockets'
+# WEBSOCKET_DATABASE_THREADS; the CEN database is read by few pages and the transfer.
+# docs/deploy.md adds up processes against PostgreSQL's max_connections. 0 turns the
+# pool off (behind an external pooler): one connection per request.
+DATABASE_POOL_MIN_SIZE = int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2"))
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10"))
+CEN_DATABASE_POOL_MAX_SIZE = int(os.environ.get("CEN_DATABASE_POOL_MAX_SIZE", "2"))
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cencomm.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=0,
         # No health-check query before every use: the websocket consumers reach the
         # database many times a second, and a broken connection is dropped on its
         # first error anyway (measured: docs/performance.md).
@@ -135,14 +151,15 @@ DATABASES = {
     ),
     "cen": dj_database_url.parse(
         os.environ.get("CEN_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cen.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-        # No health-check query before every use: the websocket consumers reach the
-        # database many times a second, and a broken connection is dropped on its
-        # first error anyway (measured: docs/performance.md).
+        conn_max_age=0,
         conn_health_checks=False,
     ),
 }
-for _database in DATABASES.values():
+_pool_sizes = {
+    "default": (min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE), DATABASE_POOL_MAX_SIZE),
+    "cen": (0, CEN_DATABASE_POOL_MAX_SIZE),
+}
+for _alias, _database in DATABASES.items():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         # Several processes (daphne, a worker, a command) may share the files.
         _database["OPTIONS"] = {
@@ -150,7 +167,13 @@ for _database in DATABASES.values():
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-        _database["CONN_MAX_AGE"] = 0
+    elif _pool_sizes[_alias][1] > 0:
+        _min_size, _max_size = _pool_sizes[_alias]
+        _database.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": _min_size,
+            "max_size": _max_size,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
 DATABASE_ROUTERS = ["cencomm.routers.CenRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -20,15 +20,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database_url(alias: str) -> str:
+def application_name(port: int) -> str:
+    """How the server on this port names its PostgreSQL connections (pg_stat_activity)."""
+    return f"cencomm-live-{port}"
+
+
+def _database_url(alias: str, port: int) -> str:
     database = connections[alias].settings_dict
     if database["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{database['NAME']}"
     user = database.get("USER") or ""
     password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
     host = database.get("HOST") or "127.0.0.1"
-    port = database.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
+    database_port = database.get("PORT") or 5432
+    return (
+        f"postgres://{user}{password}@{host}:{database_port}/{database['NAME']}"
+        f"?application_name={application_name(port)}"
+    )
 
 
 def server_environment(port: int, **extra) -> dict:
@@ -40,14 +48,13 @@ def server_environment(port: int, **extra) -> dict:
     }
     env.update(
         DJANGO_SETTINGS_MODULE="tests.live_settings",
-        DATABASE_URL=_database_url("default"),
-        CEN_DATABASE_URL=_database_url("cen"),
+        DATABASE_URL=_database_url("default", port),
+        CEN_DATABASE_URL=_database_url("cen", port),
         SECRET_KEY=settings.SECRET_KEY,
         DEBUG="1",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port},http://localhost:{port}",
         CHANNEL_LAYER_PREFIX=settings.CHANNEL_LAYER_PREFIX,
-        CONN_MAX_AGE="0",
         PYTHONUNBUFFERED="1",
     )
     if settings.REDIS_URL:
