@@ -55,8 +55,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The lockout is switched on by the tests that check it (tests/test_lockout.py); the
 # test client's login() has no request for it to count.
 AXES_ENABLED = False
+# The connection pool stays on (cencomm/settings.py): the tests run on what is deployed.
+# Django makes a pool on its first connection, after the aliases point at the test
+# databases, and closes it before it clones or drops one.
 for _alias, _database in DATABASES.items():
-    _database["CONN_MAX_AGE"] = 0
     # A suffix lets several test runs share one PostgreSQL server side by side.
     _suffix = os.environ.get("CENCOMM_TEST_DB_SUFFIX", "")
     _database["TEST"] = {"NAME": f"test_cencomm_{_alias}{_suffix}"}

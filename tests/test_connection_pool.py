@@ -307,3 +307,78 @@ def test_a_request_that_finds_no_connection_free_gets_503_within_the_timeout(wor
         assert requests.get(server.url + "/health/", timeout=10).status_code == 200
     finally:
         print(server.stop()[-3000:])
+
+
+# ---- what counts as "unavailable", and the settings -------------------------------------------
+
+
+def test_a_cancelled_statement_is_a_fault_of_the_request_not_an_unavailable_database():
+    from django.db import OperationalError, transaction
+
+    from cencomm.unavailable import database_unavailable
+
+    with (
+        pytest.raises(OperationalError) as cancelled,
+        transaction.atomic(),
+        connections["default"].cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL statement_timeout = 1")
+        cursor.execute("SELECT pg_sleep(1)")
+    assert not database_unavailable(cancelled.value)
+
+
+def test_a_database_that_refuses_the_connection_is_unavailable():
+    from django.db import OperationalError
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from cencomm.unavailable import database_unavailable
+
+    unreachable = {**connections["default"].settings_dict, "PORT": 1, "OPTIONS": {}}
+    wrapper = DatabaseWrapper(unreachable, alias="unreachable")
+    with pytest.raises(OperationalError) as refused:
+        wrapper.ensure_connection()
+    assert database_unavailable(refused.value)
+
+
+def test_postgresql_gets_a_pool_sized_from_the_environment_and_sqlite_none(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.live import ROOT
+
+    code = (
+        "import django, json; from django.conf import settings; django.setup(); "
+        "print(json.dumps({alias: d.get('OPTIONS', {}).get('pool') for alias, d in "
+        "settings.DATABASES.items()} | {'age': settings.DATABASES['default']['CONN_MAX_AGE']}))"
+    )
+
+    def pools(**env) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "DJANGO_SETTINGS_MODULE": "cencomm.settings",
+                "DEBUG": "1",
+                "CENCOMM_VAR_DIR": str(tmp_path),
+                **env,
+            },
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    postgres = "postgres://postgres@127.0.0.1:5432/"
+    assert pools(
+        DATABASE_URL=postgres + "cencomm",
+        CEN_DATABASE_URL=postgres + "cen",
+        DATABASE_POOL_MAX_SIZE="7",
+        DATABASE_POOL_TIMEOUT="2.5",
+    ) == {
+        "default": {"min_size": 2, "max_size": 7, "timeout": 2.5},
+        "cen": {"min_size": 0, "max_size": 2, "timeout": 2.5},
+        "age": 0,
+    }
+    assert pools() == {"default": None, "cen": None, "age": 0}
