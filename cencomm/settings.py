@@ -218,7 +218,7 @@ else:
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 AUTHENTICATION_BACKENDS = [
-    # First: refuses any login attempt for a locked-out username or address.
+    # First: refuses a login attempt that a lockout rule holds (cencomm/lockout.py).
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",

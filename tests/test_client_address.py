@@ -18,6 +18,8 @@ from rest_framework.test import APIClient
 
 import cencomm.throttling
 from cencomm.logging import client_address
+from cencomm.models import AuditEntry
+from tests.conftest import PASSWORD
 from tests.live import ROOT, LiveServer, free_port, server_environment
 from tests.test_deploy import NGINX, nginx_config
 
@@ -75,6 +77,28 @@ def test_a_failed_login_is_keyed_on_the_peer_or_on_what_the_trusted_proxy_saw(
         OUTSIDER,
         "192.0.2.2",
     }
+
+
+@pytest.mark.django_db
+def test_the_audit_trail_records_the_same_address(client, world, behind_proxy):
+    client.post(
+        "/login/",
+        {"username": "officer.fr", "password": PASSWORD},
+        REMOTE_ADDR=OUTSIDER,
+        HTTP_X_FORWARDED_FOR="192.0.2.1",
+    )
+    client.logout()
+    client.post(
+        "/login/",
+        {"username": "officer.de", "password": PASSWORD},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="192.0.2.1, 192.0.2.2",
+    )
+    logins = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN).order_by("pk")
+    assert [(entry.actor_name, entry.ip) for entry in logins] == [
+        ("officer.fr", OUTSIDER),
+        ("officer.de", "192.0.2.2"),
+    ]
 
 
 @pytest.fixture
