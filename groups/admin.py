@@ -12,6 +12,7 @@ from .models import (
     ClosedUserGroupUserObjectPermission,
     Membership,
     Profile,
+    RiloAssignment,
     TokenIssue,
     UserSession,
 )
@@ -36,6 +37,17 @@ class ProfileAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["user", "administration"]
     autocomplete_fields = ["administration"]
+
+
+@admin.register(RiloAssignment)
+class RiloAssignmentAdmin(admin.ModelAdmin):
+    """Who works for which Regional Intelligence Liaison Office: opens the RILO page."""
+
+    list_display = ["user", "region", "created_at"]
+    list_filter = ["region"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
 
 
 class MembershipInline(admin.TabularInline):

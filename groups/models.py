@@ -71,6 +71,36 @@ class Profile(models.Model):
         return str(self.user)
 
 
+class RiloAssignment(models.Model):
+    """A user who works for a Regional Intelligence Liaison Office, for one region.
+
+    The RILO monitors the data input of its region's administrations (the RILO page,
+    /cen/rilo/); staff assign users to regions in the admin.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="rilo_assignments",
+        verbose_name=_("user"),
+    )
+    region = models.CharField(_("region"), max_length=4, choices=Region.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["region", "user"]
+        verbose_name = _("RILO assignment")
+        verbose_name_plural = _("RILO assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "region"], name="one_rilo_assignment_per_region"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_region_display()}"
+
+
 class ClosedUserGroup(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
