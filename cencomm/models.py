@@ -29,6 +29,7 @@ class AuditEntry(models.Model):
         TRANSFER_STARTED = "transfer_started", _("Transfer started")
         TRANSFER_FINISHED = "transfer_finished", _("Transfer finished")
         AUDIT_EXPORTED = "audit_exported", _("Audit trail exported")
+        REPORT_DOWNLOADED = "report_downloaded", _("Operation report downloaded")
         SESSION_ENDED = "session_ended", _("Session ended")
         TWO_FACTOR = "two_factor", _("Two-factor settings changed")
         LOCKOUT = "lockout", _("Account locked out")
