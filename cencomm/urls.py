@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from cencomm import audit_views
 from cencomm import views as platform_views
+from cencomm.api import api_docs
 from cencomm.health import health
 from cencomm.metrics import metrics
 from groups import account_views
@@ -42,6 +43,6 @@ urlpatterns = [
     path("cen/data/", cen_views.analyst_data, name="cen_analyst_data"),
     path("api/v1/", include("cencomm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("admin/", admin.site.urls),
 ]
