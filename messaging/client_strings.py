@@ -10,6 +10,11 @@ def client_strings() -> dict[str, str]:
         "connecting": _("Connecting…"),
         "offline": _("Offline — reconnecting"),
         "sessionEnded": _("Your session has ended. Log in again to continue."),
+        "promoted": _("You are now a coordinator of this group."),
+        "promotedSignIn": _(
+            "You are now a coordinator of this group. Coordinators log in with a second "
+            "factor: reload the page to set it up."
+        ),
         "removed": _("You were removed from this group. New messages are no longer shown."),
         "reply": pgettext("action", "Reply"),
         "replyingTo": _("Replying to message #%(seq)s"),

@@ -19,6 +19,7 @@
   let moreHistory = config.more;
   let loadingHistory = false;
   let removed = false;
+  let promoted = false;
   let readOnly = config.readOnly;
   let replyTo = null;
   let uploads = []; // {token, name, element}
@@ -311,6 +312,14 @@
           list.querySelectorAll(".message-actions").forEach((actions) => actions.replaceChildren());
         }
         break;
+      case "access.changed":
+        // A promotion is announced; coordinators log in with a second factor, so the
+        // server may end this page's session right after (4401).
+        if (frame.group === config.group && frame.role === "coordinator") {
+          promoted = true;
+          showBanner(T.promoted);
+        }
+        break;
       case "receipt":
         if (frame.group === config.group) noteReceipt(frame);
         break;
@@ -549,7 +558,7 @@
     connection.dataset.state = state;
     connection.textContent = { online: T.online, connecting: T.connecting, offline: T.offline, ended: T.offline }[state];
     if (state === "ended") {
-      showBanner(T.sessionEnded);
+      showBanner(promoted ? T.promotedSignIn : T.sessionEnded);
       setReadOnly(true);
     }
     document.body.dataset.connection = state;
