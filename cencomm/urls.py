@@ -10,6 +10,7 @@ from cencomm.health import health
 from cencomm.metrics import metrics
 from groups import account_views
 from groups import views as group_views
+from operations.cen import rilo_views
 from operations.cen import views as cen_views
 
 urlpatterns = [
@@ -41,6 +42,7 @@ urlpatterns = [
     path("operations/", include("operations.urls")),
     path("cen/", cen_views.analyst_page, name="cen_analyst"),
     path("cen/data/", cen_views.analyst_data, name="cen_analyst_data"),
+    path("cen/rilo/", rilo_views.rilo_page, name="cen_rilo"),
     path("api/v1/", include("cencomm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
