@@ -41,6 +41,11 @@ urlpatterns = [
         name="api-operation-status",
     ),
     path(
+        "operations/<str:code>/reopen/",
+        operations_api.OperationReopen.as_view(),
+        name="api-operation-reopen",
+    ),
+    path(
         "operations/<str:code>/seizures/", operations_api.SeizureList.as_view(), name="api-seizures"
     ),
     path(

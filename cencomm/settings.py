@@ -432,6 +432,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # may show no progress before the next start takes it over.
 CEN_TRANSFER_BATCH_SIZE = int(os.environ.get("CEN_TRANSFER_BATCH_SIZE", "2000"))
 CEN_TRANSFER_STALE_SECONDS = int(os.environ.get("CEN_TRANSFER_STALE_SECONDS", "300"))
+# A queued transfer that no worker has claimed for this long: the page says a worker is
+# needed (an idle worker polls every second).
+CEN_TRANSFER_PICKUP_SECONDS = int(os.environ.get("CEN_TRANSFER_PICKUP_SECONDS", "15"))
 
 # Spreadsheet imports: the largest file, and the most rows, taken in one go.
 SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(10 * 1024 * 1024)))

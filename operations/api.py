@@ -30,9 +30,12 @@ from .selectors import (
     operations_of_user,
     seizure_for,
     seizure_list,
+    seizure_status_counts,
 )
 from .transfer import cen_transfer_start
 from .transfer_selectors import (
+    cen_standing,
+    may_reopen,
     report_rows,
     run_data,
     transfer_run_for,
@@ -61,6 +64,28 @@ class OperationSerializer(serializers.Serializer):
     planned_end = serializers.DateField()
     status = serializers.ChoiceField(choices=Operation.Status.choices)
     group = serializers.SlugField()
+
+
+class SeizureCountsSerializer(serializers.Serializer):
+    submitted = serializers.IntegerField(help_text="Awaiting validation.")
+    validated = serializers.IntegerField()
+    rejected = serializers.IntegerField(help_text="Rejected, awaiting the reporter's correction.")
+
+
+class OperationStateSerializer(OperationSerializer):
+    """One operation with where its seizures stand, in CENcomm and in CEN."""
+
+    seizures = SeizureCountsSerializer()
+    in_cen = serializers.IntegerField(help_text="The operation's seizures held by CEN.")
+    validated_not_in_cen = serializers.IntegerField(
+        help_text="Validated seizures not in CEN yet: a follow-up transfer sends them."
+    )
+    all_in_cen = serializers.BooleanField(
+        help_text="Transferred, and CEN holds every validated seizure."
+    )
+    may_reopen = serializers.BooleanField(
+        help_text="Closed and never transferred: a coordinator may reopen it."
+    )
 
 
 class OperationCreateSerializer(RequestSerializer):
@@ -175,6 +200,18 @@ def operation_payload(operation: Operation) -> dict:
     }
 
 
+def operation_state_payload(operation: Operation) -> dict:
+    standing = cen_standing(operation=operation)
+    return {
+        **operation_payload(operation),
+        "seizures": seizure_status_counts(operation=operation),
+        "in_cen": standing["in_cen"],
+        "validated_not_in_cen": standing["validated_not_in_cen"],
+        "all_in_cen": standing["all_in_cen"],
+        "may_reopen": may_reopen(operation=operation),
+    }
+
+
 def seizure_payload(seizure: Seizure) -> dict:
     """The seizure as the API shows it: decimals as exact strings, through its serializer."""
     data = {field: getattr(seizure, field) for field in FIELDS}
@@ -226,17 +263,18 @@ class OperationList(APIView):
 
 class OperationDetail(APIView):
     @extend_schema(
-        operation_id="operations_retrieve", responses={200: OperationSerializer, **errors(401, 404)}
+        operation_id="operations_retrieve",
+        responses={200: OperationStateSerializer, **errors(401, 404)},
     )
     def get(self, request, code: str):
-        return Response(operation_payload(access_operation(request.user, code).operation))
+        return Response(operation_state_payload(access_operation(request.user, code).operation))
 
 
 class OperationStatus(APIView):
     @extend_schema(
         operation_id="operations_set_status",
         request=StatusSerializer,
-        responses={200: OperationSerializer, **errors(400, 401, 403, 404)},
+        responses={200: OperationStateSerializer, **errors(400, 401, 403, 404)},
         description="Move the operation planned → active → closed. Only coordinators and staff.",
     )
     def post(self, request, code: str):
@@ -246,7 +284,21 @@ class OperationStatus(APIView):
         operation = services.operation_set_status(
             operation=access.operation, status=data.validated_data["status"], actor=request.user
         )
-        return Response(operation_payload(operation))
+        return Response(operation_state_payload(operation))
+
+
+class OperationReopen(APIView):
+    @extend_schema(
+        operation_id="operations_reopen",
+        request=None,
+        responses={200: OperationStateSerializer, **errors(400, 401, 403, 404)},
+        description="Make a closed operation that was never transferred active again; its group "
+        "becomes writable. Only coordinators and staff.",
+    )
+    def post(self, request, code: str):
+        access = access_operation(request.user, code)
+        operation = services.operation_reopen(operation=access.operation, actor=request.user)
+        return Response(operation_state_payload(operation))
 
 
 class SeizurePagination(LimitOffsetPagination):
@@ -380,7 +432,9 @@ class TransferList(APIView):
         operation_id="transfers_start",
         request=None,
         responses={202: TransferRunSerializer, **errors(400, 401, 403, 404)},
-        description="Queue the end-of-operation transfer for the worker (a closed operation; coordinators and staff).",
+        description="Queue the end-of-operation transfer for the worker (a closed operation; coordinators and staff). "
+        "On a transferred operation with validated seizures not in CEN yet (`validated_not_in_cen`), "
+        "the same call queues a follow-up transfer that sends them.",
     )
     def post(self, request, code: str):
         operation = access_operation(request.user, code).operation

@@ -18,7 +18,7 @@ from messaging.models import Message
 from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_poster, message_data
 
-from .models import Operation, Seizure
+from .models import Operation, Seizure, TransferRun
 from .seizure_rules import clean_seizure_input, parse_client_uuid
 from .vocabularies import CommodityCategory, Unit
 
@@ -29,6 +29,10 @@ TRANSITIONS = {
     (Operation.Status.ACTIVE, Operation.Status.CLOSED),
 }
 
+
+# Seizures are validated, rejected and corrected in these: after closing and after a
+# transfer too, so that nothing reported is stranded.
+REVIEWABLE = (Operation.Status.ACTIVE, Operation.Status.CLOSED, Operation.Status.TRANSFERRED)
 
 # Codes that would stand for a page of their own in the operations' addresses.
 RESERVED_CODES = frozenset({"NEW"})
@@ -167,22 +171,53 @@ def operation_set_status(*, operation: Operation, status: str, actor) -> Operati
     return _apply_status(operation=operation, status=status, actor=actor)
 
 
-def _apply_status(*, operation: Operation, status: str, actor=None) -> Operation:
+def _apply_status(*, operation: Operation, status: str, actor=None, reopened=False) -> Operation:
     operation.status = status
     operation.save(update_fields=["status"])
     group = operation.group
     if status in (Operation.Status.CLOSED, Operation.Status.TRANSFERRED):
         group_set_status(group=group, status=ClosedUserGroup.Status.READ_ONLY)
+    elif reopened:
+        group_set_status(group=group, status=ClosedUserGroup.Status.OPEN)
     seq = allocate_seq(group_id=group.pk)
-    event_record(group=group, seq=seq, type="operation.status", data={"status": status})
+    data = {"status": status, **({"reopened": True} if reopened else {})}
+    event_record(group=group, seq=seq, type="operation.status", data=data)
     audit_record(
-        actor=actor,
-        action=Action.OPERATION_STATUS,
-        group=group,
-        target=operation.code,
-        data={"status": status},
+        actor=actor, action=Action.OPERATION_STATUS, group=group, target=operation.code, data=data
     )
     return operation
+
+
+@transaction.atomic
+def operation_reopen(*, operation: Operation, actor) -> Operation:
+    """Make a closed operation active again, its group writable: only before any transfer.
+
+    Once a run has reconciled, CEN holds the operation as closed; late seizures are then
+    reviewed and corrected in the closed operation and go in a follow-up transfer. The
+    operation row is locked, as ``cen_transfer_start`` locks it, so a reopening and a
+    transfer never overlap.
+    """
+    _check_coordinator(operation=operation, actor=actor)
+    operation = Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
+    if operation.status != Operation.Status.CLOSED:
+        raise ValidationError(
+            {
+                "status": _("Only a closed operation is reopened; this one is %(status)s.")
+                % {"status": Operation.Status(operation.status).label.lower()}
+            }
+        )
+    runs = TransferRun.objects.filter(operation=operation)
+    if runs.filter(state__in=TransferRun.ACTIVE_STATES).exists():
+        raise ValidationError(
+            {"status": _("A transfer to CEN is under way: the operation cannot be reopened.")}
+        )
+    if runs.filter(state=TransferRun.State.RECONCILED).exists():
+        raise ValidationError(
+            {"status": _("This operation was transferred to CEN: it cannot be reopened.")}
+        )
+    return _apply_status(
+        operation=operation, status=Operation.Status.ACTIVE, actor=actor, reopened=True
+    )
 
 
 @transaction.atomic
@@ -283,9 +318,11 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
         seq = allocate_seq(group_id=group.pk)
         _check_coordinator(operation=operation, actor=actor)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
-        if operation.status not in (Operation.Status.ACTIVE, Operation.Status.CLOSED):
+        # After closing and after a transfer too: nothing reported is stranded, and
+        # what is validated late goes to CEN in a follow-up transfer.
+        if operation.status not in REVIEWABLE:
             raise ValidationError(
-                {"status": _("Seizures are reviewed while the operation is active or closed.")}
+                {"status": _("Seizures are reviewed once the operation has started.")}
             )
         if seizure.status != Seizure.Status.SUBMITTED:
             raise ValidationError(
@@ -328,6 +365,19 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
     return seizure
 
 
+def _check_corrector(*, operation: Operation, reporter) -> None:
+    if operation.status not in REVIEWABLE:
+        raise PermissionDenied(_("Seizures are reviewed once the operation has started."))
+    if not Membership.objects.filter(
+        group_id=operation.group_id,
+        user=reporter,
+        user__is_active=True,
+        role__in=(Role.MEMBER, Role.COORDINATOR),
+        removed_at__isnull=True,
+    ).exists():
+        raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
+
+
 def seizure_validate(*, seizure: Seizure, actor) -> Seizure:
     return _review(seizure=seizure, actor=actor, status=Seizure.Status.VALIDATED)
 
@@ -350,9 +400,16 @@ def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
     operation = seizure.operation
     cleaned = clean_seizure_input(data, operation=operation)
     with transaction.atomic():
+        operation = Operation.objects.select_related("group").get(pk=operation.pk)
         group = operation.group
-        seq = check_poster(group=group, author=reporter)
-        check_accepts_seizures(operation)
+        if operation.status == Operation.Status.ACTIVE:
+            seq = check_poster(group=group, author=reporter)
+        else:
+            # A closed group is read-only for new reports, not for putting right what
+            # was reported: a rejected seizure is corrected after closing, and after a
+            # transfer, so that it can still reach CEN.
+            seq = allocate_seq(group_id=group.pk)
+            _check_corrector(operation=operation, reporter=reporter)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         if seizure.status != Seizure.Status.REJECTED:
             raise ValidationError({"status": _("Only a rejected seizure is corrected.")})

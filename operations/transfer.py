@@ -55,7 +55,7 @@ from .cen.models import CenIngestRun, CenSeizure
 from .models import Operation, Seizure, TransferRun
 from .services import _check_coordinator, operation_mark_transferred
 from .tasks import run_cen_transfer
-from .transfer_selectors import data_quality, run_data
+from .transfer_selectors import data_quality, has_something_to_send, run_data
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +157,21 @@ def _check_transferable(operation: Operation) -> None:
         )
 
 
+def _check_something_to_send(operation: Operation) -> None:
+    """A transferred operation goes again only in a follow-up transfer, with something new.
+
+    The command still runs a verifying run on demand (``cen_transfer_run_foreground``).
+    """
+    if not has_something_to_send(operation=operation):
+        raise ValidationError(
+            {
+                "status": _(
+                    "CEN already holds every validated seizure of this operation: there is nothing to transfer."
+                )
+            }
+        )
+
+
 # ---- starting -----------------------------------------------------------------------
 
 
@@ -184,8 +199,11 @@ def cen_transfer_start(
                     % {"run": run.pk}
                 )
             run.state = State.QUEUED
-            run.save(update_fields=["state"])
+            # Queued again now: the page's "waiting for a worker" counts from here.
+            run.heartbeat_at = timezone.now()
+            run.save(update_fields=["state", "heartbeat_at"])
         else:
+            _check_something_to_send(operation)
             run = TransferRun.objects.create(operation=operation, via=via, started_by=actor)
         # The database backend writes the job in this transaction: the worker sees
         # the run and its job together, or neither.
@@ -360,6 +378,9 @@ def _execute(run: TransferRun, *, batch_size: int) -> TransferRun:
     finally:
         writer.close()
 
+    run.report = {**run.report, "delivered": _delivered(checkpoint)}
+    TransferRun.objects.filter(pk=run.pk).update(report=run.report)
+
     transfer_crash_point("before_reconciliation")
     elapsed = max(time.monotonic() - attempt_started, 1e-6)
     _mirror_progress(run, counts, rate=sent_this_attempt / elapsed, emit_event=False)
@@ -505,8 +526,27 @@ def _mirror_progress(run: TransferRun, counts: BatchCounts, *, rate: float, emit
             event_append(group=run.operation.group, type="transfer.progress", data=run_data(run))
 
 
+def _delivered(checkpoint: CenIngestRun) -> dict:
+    """What this run itself brought into CEN, read back from CEN: a follow-up run lists
+    only the seizures validated since, however often it was killed and resumed."""
+    rows = CenSeizure.objects.using(CEN).filter(ingest_run=checkpoint)
+    seizures = [
+        {
+            "uuid": str(row["seizure_uuid"]),
+            "seizure_date": row["seizure_date"].isoformat(),
+            "reporting_country": row["reporting_country"],
+            "commodity_category": row["commodity_category"],
+        }
+        for row in rows.order_by("seizure_date", "seizure_uuid").values(
+            "seizure_uuid", "seizure_date", "reporting_country", "commodity_category"
+        )[:REPORT_LIST_LIMIT]
+    ]
+    return {"count": rows.count(), "seizures": seizures}
+
+
 def _left_behind(operation: Operation) -> dict:
-    """The seizures that do not go, and why: the coordinator acts on them, then runs again."""
+    """The seizures that do not go, and why: the coordinator acts on them, even after the
+    transfer, and a follow-up transfer sends what was validated since."""
     queryset = (
         Seizure.objects.filter(operation=operation)
         .exclude(status=Seizure.Status.VALIDATED)

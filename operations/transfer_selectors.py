@@ -3,13 +3,17 @@
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from groups.selectors import GroupNotFound
 
+from .cen.mapping import SOURCE_SYSTEM
+from .cen.models import CenSeizure
 from .models import Operation, Seizure, TransferRun
 
 # The simplified form's optional fields, and what "filled in" means for each. Transit
@@ -26,6 +30,112 @@ OPTIONAL_FIELDS = {
 
 def optional_field_labels() -> dict[str, str]:
     return {name: str(Seizure._meta.get_field(name).verbose_name) for name in OPTIONAL_FIELDS}
+
+
+def pending_review(*, operation: Operation) -> dict:
+    """What is not validated yet, by administration: awaiting validation, and rejected
+    and awaiting its reporter's correction. The confirmation pages state it."""
+    rows = (
+        Seizure.objects.filter(operation=operation)
+        .exclude(status=Seizure.Status.VALIDATED)
+        .values("reporting_administration__name", "reporting_administration__country")
+        .annotate(
+            submitted=Count("id", filter=Q(status=Seizure.Status.SUBMITTED)),
+            rejected=Count("id", filter=Q(status=Seizure.Status.REJECTED)),
+        )
+        .order_by("reporting_administration__name")
+    )
+    administrations = [
+        {
+            "administration": row["reporting_administration__name"],
+            "country": row["reporting_administration__country"],
+            "submitted": row["submitted"],
+            "rejected": row["rejected"],
+        }
+        for row in rows
+    ]
+    return {
+        "submitted": sum(row["submitted"] for row in administrations),
+        "rejected": sum(row["rejected"] for row in administrations),
+        "administrations": administrations,
+    }
+
+
+def cen_standing(*, operation: Operation) -> dict:
+    """Is everything validated in CEN? ``validated_not_in_cen`` says how much is not.
+
+    CEN holds only what reconciled runs and runs under way delivered for this operation
+    code, all of it validated here (reconciliation checks it), so the difference of the
+    two counts is the number still to send.
+    """
+    validated = Seizure.objects.filter(operation=operation, status=Seizure.Status.VALIDATED)
+    validated_count = validated.count()
+    in_cen = (
+        CenSeizure.objects.using("cen")
+        .filter(source_system=SOURCE_SYSTEM, operation_code=operation.code)
+        .count()
+    )
+    not_in_cen = max(validated_count - in_cen, 0)
+    return {
+        "validated": validated_count,
+        "in_cen": in_cen,
+        "validated_not_in_cen": not_in_cen,
+        "all_in_cen": operation.status == Operation.Status.TRANSFERRED and not_in_cen == 0,
+    }
+
+
+def standing_text(*, operation: Operation, standing: dict) -> str:
+    """In plain words: is everything validated in CEN, and if not, how much is missing."""
+    validated, missing = standing["validated"], standing["validated_not_in_cen"]
+    if operation.status == Operation.Status.TRANSFERRED:
+        if not missing:
+            return ngettext(
+                "CEN holds the %(validated)s validated seizure of this operation.",
+                "CEN holds all %(validated)s validated seizures of this operation.",
+                validated,
+            ) % {"validated": validated}
+        return ngettext(
+            "%(count)s validated seizure is not in CEN yet: a follow-up transfer sends it.",
+            "%(count)s validated seizures are not in CEN yet: a follow-up transfer sends them.",
+            missing,
+        ) % {"count": missing}
+    if operation.status == Operation.Status.CLOSED:
+        return ngettext(
+            "%(count)s validated seizure is not in CEN yet.",
+            "%(count)s validated seizures are not in CEN yet.",
+            missing,
+        ) % {"count": missing}
+    return ""
+
+
+def has_something_to_send(*, operation: Operation, standing: dict | None = None) -> bool:
+    """A closed operation goes to CEN; a transferred one again only in a follow-up
+    transfer, with seizures validated since (or after a failed run, to put it right)."""
+    if operation.status == Operation.Status.CLOSED:
+        return True
+    if operation.status != Operation.Status.TRANSFERRED:
+        return False
+    last = (
+        TransferRun.objects.filter(operation=operation)
+        .exclude(state__in=TransferRun.ACTIVE_STATES)
+        .values_list("state", flat=True)
+        .first()
+    )
+    if last == TransferRun.State.FAILED:
+        return True
+    standing = standing or cen_standing(operation=operation)
+    return standing["validated_not_in_cen"] > 0
+
+
+def may_reopen(*, operation: Operation) -> bool:
+    """A closed operation that no run has transferred, nor is transferring now."""
+    return (
+        operation.status == Operation.Status.CLOSED
+        and not TransferRun.objects.filter(
+            operation=operation,
+            state__in=(*TransferRun.ACTIVE_STATES, TransferRun.State.RECONCILED),
+        ).exists()
+    )
 
 
 def transfer_runs(*, operation: Operation, limit: int = 20) -> QuerySet[TransferRun]:
@@ -68,6 +178,26 @@ def run_data(run: TransferRun) -> dict:
     }
 
 
+def waiting_for_worker(run: TransferRun, *, now=None) -> bool:
+    """A queued run that no worker has picked up within CEN_TRANSFER_PICKUP_SECONDS.
+
+    An idle worker polls the queue every second and claims a job at once, so a run
+    still queued after this long means no worker is running (or every worker is busy):
+    the page says so instead of showing a silent "Queued".
+    """
+    if run.state != TransferRun.State.QUEUED:
+        return False
+    queued_since = max(filter(None, (run.queued_at, run.heartbeat_at)))
+    waited = (now or timezone.now()) - queued_since
+    return waited.total_seconds() > settings.CEN_TRANSFER_PICKUP_SECONDS
+
+
+def worker_notice(run: TransferRun) -> str:
+    return _(
+        "Waiting for a worker: no worker has picked this transfer up since %(time)s. Transfers are run by the task worker (manage.py db_worker); ask the platform's operator to start it. The transfer begins as soon as a worker is running."
+    ) % {"time": formats.time_format(timezone.localtime(run.heartbeat_at or run.queued_at))}
+
+
 def transfer_summary(run: TransferRun) -> str:
     """One line: what the run did, and what the operator or coordinator should know."""
     code = run.operation.code
@@ -91,8 +221,18 @@ def transfer_summary(run: TransferRun) -> str:
         if run.left_behind
         else ""
     )
+    follow_up = bool((run.report or {}).get("previously_transferred"))
     if run.state == TransferRun.State.RECONCILED:
-        if run.inserted == 0 and run.report.get("previously_transferred"):
+        if follow_up and run.inserted:
+            line = (
+                ngettext(
+                    "%(code)s: follow-up transfer reconciled — %(inserted)s seizure validated since the last transfer added to CEN, which now holds all %(validated)s validated seizures (run #%(run)s).",
+                    "%(code)s: follow-up transfer reconciled — %(inserted)s seizures validated since the last transfer added to CEN, which now holds all %(validated)s validated seizures (run #%(run)s).",
+                    run.inserted,
+                )
+                % counts
+            )
+        elif run.inserted == 0 and follow_up:
             line = (
                 _(
                     "%(code)s: already transferred — CEN holds all %(validated)s validated seizures; nothing changed (run #%(run)s)."
@@ -122,9 +262,14 @@ def transfer_summary(run: TransferRun) -> str:
                 "unexpected": mismatch.get("unexpected_count", 0),
                 "differing": mismatch.get("differing_count", 0),
             }
-        line = _(
-            "%(code)s: transfer failed (run #%(run)s), %(reason)s; the operation stays closed."
-        ) % {**counts, "reason": reason}
+        if follow_up:
+            line = _(
+                "%(code)s: follow-up transfer failed (run #%(run)s), %(reason)s; start it again once the cause is put right."
+            ) % {**counts, "reason": reason}
+        else:
+            line = _(
+                "%(code)s: transfer failed (run #%(run)s), %(reason)s; the operation stays closed."
+            ) % {**counts, "reason": reason}
         return f"{line} {left}".strip()
     return _(
         "%(code)s: run #%(run)s is %(state)s — %(batches)s batches, %(inserted)s inserted, %(present)s already present."
@@ -232,6 +377,20 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
         (_("Error"), report.get("error", "")),
     ):
         yield [label, _neutral(value)]
+
+    yield []
+    yield [_("Sent to CEN by this run")]
+    yield [_("Seizure"), _("Date of seizure"), _("Reporting country"), _("Commodity category")]
+    for seizure in report.get("delivered", {}).get("seizures", []):
+        yield [
+            _neutral(value)
+            for value in (
+                seizure["uuid"],
+                seizure["seizure_date"],
+                seizure["reporting_country"],
+                seizure["commodity_category"],
+            )
+        ]
 
     yield []
     yield [_("Left behind (not transferred)")]

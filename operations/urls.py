@@ -8,6 +8,9 @@ urlpatterns = [
     path("new/", views.operation_create, name="create"),
     path("<str:code>/", views.operation_detail, name="detail"),
     path("<str:code>/status/", views.operation_status, name="status"),
+    path("<str:code>/start/", views.operation_start, name="start"),
+    path("<str:code>/close/", views.operation_close, name="close"),
+    path("<str:code>/reopen/", views.operation_reopen, name="reopen"),
     path("<str:code>/transfer/", transfer_views.transfer_start, name="transfer_start"),
     path("<str:code>/transfer/status/", transfer_views.transfer_status, name="transfer_status"),
     path(

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from groups.models import Role
 from messaging.client_strings import client_strings, offline_strings
 
 from . import services
@@ -25,6 +26,7 @@ from .selectors import (
     seizure_list,
     seizure_status_counts,
 )
+from .transfer_selectors import may_reopen, pending_review
 from .vocabularies import VOCABULARIES, vocabulary_labels
 
 MAX_JSON_BYTES = 64 * 1024
@@ -85,15 +87,25 @@ def operation_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The lifecycle's steps, each behind a confirmation page: the status it leads from and to.
+LIFECYCLE_STEPS = {
+    "start": (Operation.Status.PLANNED, Operation.Status.ACTIVE),
+    "close": (Operation.Status.ACTIVE, Operation.Status.CLOSED),
+    "reopen": (Operation.Status.CLOSED, Operation.Status.ACTIVE),
+}
+
+
 @login_required
 def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
     access = access_operation(request.user, code)
     operation = access.operation
-    transitions = [
-        (status, Operation.Status(status).label)
-        for (current, status) in services.TRANSITIONS
-        if current == operation.status
+    steps = [
+        step
+        for step, (current, _new) in LIFECYCLE_STEPS.items()
+        if current == operation.status and access.is_coordinator
     ]
+    if "reopen" in steps and not may_reopen(operation=operation):
+        steps.remove("reopen")
     return render(
         request,
         "operations/detail.html",
@@ -102,9 +114,68 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "operation": operation,
             "group": operation.group,
             "counts": seizure_status_counts(operation=operation),
-            "transitions": transitions if access.is_coordinator else [],
+            "steps": steps,
         },
     )
+
+
+def _lifecycle_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
+    """GET: what the step does and what is still pending; POST: do it."""
+    access = access_operation(request.user, code)
+    if not access.is_coordinator:
+        raise PermissionDenied(_("Only the operation's coordinators may do this."))
+    operation = access.operation
+    current, new = LIFECYCLE_STEPS[step]
+    if request.method == "POST":
+        try:
+            if step == "reopen":
+                services.operation_reopen(operation=operation, actor=request.user)
+            else:
+                services.operation_set_status(operation=operation, status=new, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, STEP_DONE[step]())
+        return redirect("operations:detail", code=operation.code)
+    possible = operation.status == current and (step != "reopen" or may_reopen(operation=operation))
+    return render(
+        request,
+        "operations/confirm.html",
+        {
+            "access": access,
+            "operation": operation,
+            "group": operation.group,
+            "step": step,
+            "possible": possible,
+            "pending": pending_review(operation=operation),
+            "counts": seizure_status_counts(operation=operation),
+        },
+    )
+
+
+STEP_DONE = {
+    "start": lambda: _("The operation has started: members report seizures in its group."),
+    "close": lambda: _("The operation is closed: its group is read-only."),
+    "reopen": lambda: _("The operation is active again: its group is open."),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operation_start(request: HttpRequest, code: str) -> HttpResponse:
+    return _lifecycle_step(request, code, "start")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operation_close(request: HttpRequest, code: str) -> HttpResponse:
+    return _lifecycle_step(request, code, "close")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operation_reopen(request: HttpRequest, code: str) -> HttpResponse:
+    return _lifecycle_step(request, code, "reopen")
 
 
 @login_required
@@ -250,7 +321,8 @@ def seizure_detail(request: HttpRequest, code: str, uuid) -> HttpResponse:
             "can_review": access.is_coordinator and seizure.status == Seizure.Status.SUBMITTED,
             "can_correct": seizure.reported_by_id == request.user.pk
             and seizure.status == Seizure.Status.REJECTED
-            and access.can_report,
+            and access.role in (Role.MEMBER, Role.COORDINATOR)
+            and access.operation.status in services.REVIEWABLE,
         },
     )
 

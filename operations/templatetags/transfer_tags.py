@@ -11,10 +11,15 @@ from django.utils.translation import gettext as _
 from operations.cen.mapping import cen_label
 from operations.models import Operation, TransferRun
 from operations.transfer_selectors import (
+    cen_standing,
     data_quality,
+    has_something_to_send,
     optional_field_labels,
+    standing_text,
     transfer_runs,
     transfer_summary,
+    waiting_for_worker,
+    worker_notice,
 )
 
 register = template.Library()
@@ -35,6 +40,8 @@ def _client_strings() -> dict[str, str]:
             "%(batches)s batches · %(sent)s of %(validated)s validated seizures sent · %(inserted)s inserted · %(present)s already present · %(rate)s seizures/s"
         ),
         "report": _("Report (CSV)"),
+        "transfer": _("Transfer to CEN"),
+        "follow_up": _("Follow-up transfer to CEN"),
         "none": _("No transfer yet."),
         "online": _("Live"),
         "connecting": _("Connecting…"),
@@ -52,6 +59,7 @@ def transfer_panel(context) -> dict:
         run.summary = transfer_summary(run)
         run.badge = BADGE.get(run.state, "")
     active = next((run for run in runs if run.state in TransferRun.ACTIVE_STATES), None)
+    standing = cen_standing(operation=operation)
     return {
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
@@ -59,10 +67,14 @@ def transfer_panel(context) -> dict:
         "operation": operation,
         "shown": operation.status in TRANSFERABLE or bool(runs),
         "can_start": access.is_coordinator
-        and operation.status == Operation.Status.CLOSED
-        and active is None,
+        and active is None
+        and has_something_to_send(operation=operation, standing=standing),
+        "follow_up": operation.status == Operation.Status.TRANSFERRED,
         "runs": runs,
         "active": active,
+        "worker_notice": worker_notice(active) if active and waiting_for_worker(active) else "",
+        "standing": standing,
+        "standing_text": standing_text(operation=operation, standing=standing),
         "transfer_config": {
             "statusUrl": reverse("operations:transfer_status", kwargs={"code": operation.code}),
             "group": operation.group.slug,
