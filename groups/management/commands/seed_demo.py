@@ -1,4 +1,5 @@
-"""Build the demo world: administrations, users, and operation DEMO-2026 with its group."""
+"""Build the demo world: administrations, users, operation DEMO-2026 with its group, the
+planned DEMO-2027, and the CEN side (an analyst, a RILO officer, past CEN seizures)."""
 
 import datetime
 import json
@@ -8,13 +9,15 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from groups.bench_world import bench_world_build
-from groups.models import Administration, Membership, Region, Role
+from groups.models import Administration, Membership, Region, RiloAssignment, Role
 from groups.services import membership_add, profile_ensure
 from groups.two_factor import demo_device_ensure
+from operations.cen.demo_history import demo_cen_history_ensure
 from operations.demo_data import synthetic_seizures
 from operations.demo_story import demo_story_tell
 from operations.models import Operation
@@ -51,6 +54,14 @@ DEMO_USERS = [
 ]
 
 DEMO_OPERATION = "DEMO-2026"
+# Planned: its page shows what CEN already holds for its focus and countries.
+PLANNED_OPERATION = "DEMO-2027"
+PLANNED_MEMBERS = ["officer.fr", "officer.de", "officer.nl"]
+
+# The CEN side, in no group: a CEN analyst (the `cen.analyse` permission) and the RILO
+# Western Europe, which monitors the administrations of the Europe region.
+CEN_ANALYST = ("analyst", "CEN", "Analyst")
+RILO_OFFICER = ("rilo.weu", "RILO", "Western Europe", Region.EUROPE)
 
 
 class Command(BaseCommand):
@@ -109,6 +120,10 @@ class Command(BaseCommand):
                 if role is not None:
                     self._ensure_member(operation, users[username], role, users["ocu"])
             countries = list(administrations.values())
+            planned = self._planned_operation(users["ocu"], administrations["BE"])
+            for username in PLANNED_MEMBERS:
+                self._ensure_member(planned, users[username], Role.MEMBER, users["ocu"])
+            self._cen_side(password_hash)
             for number in range(1, members + 1):
                 administration = countries[number % len(countries)]
                 user = self._user(
@@ -119,6 +134,9 @@ class Command(BaseCommand):
                     password_hash,
                 )
                 self._ensure_member(operation, user, Role.MEMBER, users["ocu"])
+        inserted = demo_cen_history_ensure()
+        if inserted:
+            self.stdout.write(f"{inserted} past seizures of earlier demo operations are in CEN.")
         if demo_story_tell(operation=operation, users=users):
             self.stdout.write("The first days of the operation are in the group.")
         if seizures:
@@ -194,6 +212,31 @@ class Command(BaseCommand):
         if operation.status == Operation.Status.PLANNED:
             Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.ACTIVE)
         return operation
+
+    def _planned_operation(self, coordinator, administration) -> Operation:
+        operation = Operation.objects.filter(code=PLANNED_OPERATION).select_related("group").first()
+        if operation is None:
+            start = datetime.date.today() + datetime.timedelta(days=45)
+            operation = operation_create(
+                code=PLANNED_OPERATION,
+                name="Maritime and air cocaine routes into Western Europe",
+                commodity_focus=CommodityCategory.DRUGS,
+                coordinating_administration=administration,
+                planned_start=start,
+                planned_end=start + datetime.timedelta(days=30),
+                created_by=coordinator,
+            )
+        return operation
+
+    def _cen_side(self, password_hash) -> None:
+        username, first, last = CEN_ANALYST
+        analyst = self._user(username, first, last, None, password_hash)
+        analyst.user_permissions.add(
+            Permission.objects.get(content_type__app_label="cen", codename="analyse")
+        )
+        username, first, last, region = RILO_OFFICER
+        rilo = self._user(username, first, last, None, password_hash)
+        RiloAssignment.objects.get_or_create(user=rilo, region=region)
 
     def _ensure_member(self, operation, user, role, coordinator) -> None:
         membership = Membership.objects.filter(
