@@ -223,7 +223,19 @@ ROWS = [
         kwargs={"code": "code"},
         data={"status": "closed"},
     ),
-    Row("operations:transfer_start", "post", expect=MANAGE_GROUP, kwargs={"code": "code"}),
+    # Each lifecycle step: GET is its confirmation page, POST does it (or says why not).
+    *[
+        row
+        for step in ("start", "close", "reopen", "transfer_start")
+        for row in (
+            Row(
+                f"operations:{step}",
+                expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
+                kwargs={"code": "code"},
+            ),
+            Row(f"operations:{step}", "post", expect=MANAGE_GROUP, kwargs={"code": "code"}),
+        )
+    ],
     Row("operations:transfer_status", expect=READ_GROUP, kwargs={"code": "code"}),
     Row(
         "operations:transfer_report",
@@ -337,6 +349,13 @@ ROWS = [
         kwargs={"code": "code"},
         data={"status": "closed"},
         json_body=True,
+    ),
+    # The operation is active: a coordinator's reopening is refused with a clear 400.
+    Row(
+        "api-operation-reopen",
+        "post",
+        expect=_with(API_MANAGE, coordinator=400, staff=400),
+        kwargs={"code": "code"},
     ),
     Row("api-seizures", expect=API_READ, kwargs={"code": "code"}),
     Row(
