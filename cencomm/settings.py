@@ -392,7 +392,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO; its warnings still show.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 # /metrics answers only to these networks (the scraper's, judged on the connection's
 # peer, never on a header) and, when METRICS_TOKEN is set, only with

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import spreadsheet_views, transfer_views, views
+from . import report_views, spreadsheet_views, transfer_views, views
 
 app_name = "operations"
 urlpatterns = [
@@ -20,6 +20,8 @@ urlpatterns = [
     ),
     path("<str:code>/dashboard/", views.dashboard, name="dashboard"),
     path("<str:code>/dashboard/data/", views.dashboard_data, name="dashboard_data"),
+    path("<str:code>/report/", report_views.report, name="report"),
+    path("<str:code>/report.pdf", report_views.report_pdf, name="report_pdf"),
     path("<str:code>/seizures/", views.seizures, name="seizures"),
     path("<str:code>/seizures/new/", views.seizure_new, name="seizure_new"),
     path("<str:code>/seizures/template.xlsx", spreadsheet_views.template, name="seizures_template"),

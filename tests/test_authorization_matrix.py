@@ -242,6 +242,16 @@ ROWS = [
         expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
         kwargs={"code": "code", "run_id": "transfer_run"},
     ),
+    Row(
+        "operations:report",
+        expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
+        kwargs={"code": "code"},
+    ),
+    Row(
+        "operations:report_pdf",
+        expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
+        kwargs={"code": "code"},
+    ),
     Row("cen_analyst", expect=CEN_ANALYST),
     Row("cen_analyst_data", expect=CEN_ANALYST),
     Row("cen_rilo", expect=CEN_RILO),
