@@ -40,21 +40,23 @@ CONCEALMENTS = {
     TransportMode.AIR: [Concealment.LUGGAGE, Concealment.ON_BODY, Concealment.IN_BODY],
     TransportMode.EXPRESS: [Concealment.POSTAL_ITEM, Concealment.INSIDE_OTHER_GOODS],
 }
-PAST_OPERATIONS = [("DEMO-2023", 2023), ("DEMO-2024", 2024), ("DEMO-2025", 2025)]
+# Code, and how many days before the first run it started: the codes and uuids are
+# fixed, so a later run (another day) finds every record already there.
+PAST_OPERATIONS = [("DEMO-PAST-1", 1000), ("DEMO-PAST-2", 400), ("DEMO-PAST-3", 120)]
 PER_OPERATION = 24
 
 
 def _records() -> list[dict]:
     chooser = random.Random(2025)  # the same past on every run
     records = []
-    for code, year in PAST_OPERATIONS:
+    today = datetime.date.today()
+    for code, days_ago in PAST_OPERATIONS:
         for number in range(PER_OPERATION):
             reporting, place, location, transport, departure, destination = chooser.choice(ROUTES)
             seizure = {
                 "client_uuid": uuid.uuid5(DEMO_NAMESPACE, f"{code}/{number}"),
                 "reporting_country": reporting,
-                "seizure_date": datetime.date(year, 10, 1)
-                + datetime.timedelta(days=chooser.randrange(30)),
+                "seizure_date": today - datetime.timedelta(days=days_ago - chooser.randrange(30)),
                 "location_type": location,
                 "place": place,
                 "direction": "import",

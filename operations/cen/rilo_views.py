@@ -8,6 +8,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from groups.models import Region
+from operations.countries import country_name
 from operations.transfer_selectors import optional_field_labels
 
 from .rilo_selectors import PERIODS, RiloRefused, rilo_data_input, rilo_scope
@@ -15,7 +16,12 @@ from .rilo_selectors import PERIODS, RiloRefused, rilo_data_input, rilo_scope
 
 def _chart_rows(rows: list[dict], value: str) -> list[dict]:
     return [
-        {"key": row["country"], "label": row["name"], "total": row[value], "validated": row[value]}
+        {
+            "key": row["country"],
+            "label": country_name(row["country"]),
+            "total": row[value],
+            "validated": row[value],
+        }
         for row in rows
         if row[value] is not None
     ]
@@ -58,7 +64,7 @@ def rilo_page(request: HttpRequest) -> HttpResponse:
                 "reported": [
                     {
                         "key": row["country"],
-                        "label": row["name"],
+                        "label": country_name(row["country"]),
                         "total": row["reported"],
                         "validated": row["validated"],
                     }

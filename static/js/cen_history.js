@@ -15,6 +15,7 @@
       const caption = container.closest("section").querySelector("h3").textContent;
       const drawChart = container.dataset.kind === "columns" ? columns : bars;
       drawChart(container, rows, { labelFor: (key) => labels[key] || key, caption, strings: data.strings });
+      window.CencommFitLabels(container);
     });
     document.body.dataset.cenHistoryVersion = String(Number(document.body.dataset.cenHistoryVersion || 0) + 1);
   }

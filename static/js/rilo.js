@@ -69,6 +69,7 @@
       if (kind !== "percent" && rows.every((row) => !row.total)) rows = [];
       const drawChart = kind === "percent" ? percentBars : kind === "months" ? columns : bars;
       drawChart(container, rows, { labelFor, caption, strings: data.strings });
+      window.CencommFitLabels(container);
     });
     document.body.dataset.riloVersion = String(Number(document.body.dataset.riloVersion || 0) + 1);
   }
