@@ -6,6 +6,7 @@ from cencomm.api import api_not_found
 from groups import api as groups_api
 from messaging import api as messaging_api
 from operations import api as operations_api
+from operations import report_api
 
 urlpatterns = [
     path("auth/token/", groups_api.TokenCreate.as_view(), name="api-token"),
@@ -77,6 +78,11 @@ urlpatterns = [
         "operations/<str:code>/transfers/<int:run_id>/report/",
         operations_api.TransferReport.as_view(),
         name="api-transfer-report",
+    ),
+    path(
+        "operations/<str:code>/report.pdf",
+        report_api.ReportPdf.as_view(),
+        name="api-operation-report",
     ),
     # Anything else under /api/v1/ is a JSON 404 too, never an HTML page.
     re_path(r"^[\s\S]*$", api_not_found),

@@ -405,6 +405,7 @@ ROWS = [
         expect=_with(API_MANAGE, observer=403, member=403),
         kwargs={"code": "code", "run_id": "transfer_run"},
     ),
+    Row("api-operation-report", expect=API_MANAGE, kwargs={"code": "code"}),
     Row("api-schema", expect=EVERYONE_200),
     Row("api-docs", expect=EVERYONE_200),
 ]

@@ -15,7 +15,7 @@ from cencomm.models import AuditEntry
 from operations.models import Seizure
 from operations.report_pdf import BASE_URL, static_file_for
 from operations.services import seizure_reject, seizure_report, seizure_validate
-from tests.conftest import sign_in
+from tests.conftest import api_token, sign_in
 from tests.operations.conftest import new_uuid, seizure_data
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +201,20 @@ def test_pdf_reads_only_the_platforms_static_files():
     ):
         with pytest.raises(ValueError):
             static_file_for(url)
+
+
+def test_api_gives_the_pdf_to_token_clients_in_their_language(reported):
+    world = reported
+    client = Client(HTTP_AUTHORIZATION=f"Token {api_token(world.ocu)}", HTTP_ACCEPT_LANGUAGE="es")
+    url = reverse("api-operation-report", kwargs={"code": world.operation.code})
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    assert reader.trailer["/Root"]["/Lang"] == "es"
+    assert "Hamburg container terminal" in _text(reader)
+    assert AuditEntry.objects.filter(
+        action=AuditEntry.Action.REPORT_DOWNLOADED, actor=world.ocu
+    ).exists()
+    member = Client(HTTP_AUTHORIZATION=f"Token {api_token(world.officer_fr)}")
+    assert member.get(url).status_code == 403
