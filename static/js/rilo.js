@@ -10,11 +10,15 @@
   const { bars, columns } = window.CencommCharts;
   const SVG = "http://www.w3.org/2000/svg";
   const language = document.documentElement.lang || "en";
+  const numberFormat = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
+  const percent = (value) => `${numberFormat.format(value)} %`;
   const monthFormat = new Intl.DateTimeFormat(language, { month: "short", year: "2-digit", timeZone: "UTC" });
+  // Where a month's column is narrow (a phone, a long period), "01/26" instead of "janv. 26".
+  const narrowMonthFormat = new Intl.DateTimeFormat(language, { month: "2-digit", year: "2-digit", timeZone: "UTC" });
 
-  function monthLabel(key) {
+  function monthLabel(key, narrow) {
     const [year, month] = key.split("-").map(Number);
-    return monthFormat.format(new Date(Date.UTC(year, month - 1, 1)));
+    return (narrow ? narrowMonthFormat : monthFormat).format(new Date(Date.UTC(year, month - 1, 1)));
   }
 
   function node(name, attributes, text) {
@@ -41,7 +45,7 @@
       svg.append(node("text", { x: labelWidth - 8, y: y + 18, "text-anchor": "end", class: "chart-label" }, labelFor(row.key)));
       svg.append(node("rect", { x: labelWidth, y: y + 4, width: barWidth, height: rowHeight - 10, rx: 3, fill: "#e6ebf1", class: "bar-track" }));
       svg.append(node("rect", { x: labelWidth, y: y + 4, width: share, height: rowHeight - 10, rx: 3, class: "bar-validated" }));
-      svg.append(node("text", { x: labelWidth + barWidth + 6, y: y + 18, class: "chart-value", "data-key": row.key }, `${row.total} %`));
+      svg.append(node("text", { x: labelWidth + barWidth + 6, y: y + 18, class: "chart-value", "data-key": row.key }, percent(row.total)));
     });
     const table = document.createElement("table");
     table.className = "visually-hidden chart-table";
@@ -51,7 +55,7 @@
     rows.forEach((row) => {
       const tr = document.createElement("tr");
       const th = Object.assign(document.createElement("th"), { scope: "row", textContent: labelFor(row.key) });
-      const td = Object.assign(document.createElement("td"), { textContent: `${row.total} %` });
+      const td = Object.assign(document.createElement("td"), { textContent: percent(row.total) });
       tr.append(th, td);
       table.append(tr);
     });
@@ -64,7 +68,8 @@
       const kind = container.dataset.kind;
       const caption = container.closest("section").querySelector("h2").textContent;
       const labels = Object.fromEntries(rows.map((row) => [row.key, row.label || row.key]));
-      const labelFor = kind === "months" ? monthLabel : (key) => labels[key] || key;
+      const narrow = container.clientWidth / Math.max(rows.length, 1) < 56;
+      const labelFor = kind === "months" ? (key) => monthLabel(key, narrow) : (key) => labels[key] || key;
       // A chart of nothing but zeros says nothing: it says so in words instead.
       if (kind !== "percent" && rows.every((row) => !row.total)) rows = [];
       const drawChart = kind === "percent" ? percentBars : kind === "months" ? columns : bars;
