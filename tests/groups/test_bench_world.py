@@ -9,7 +9,8 @@ from rest_framework.authtoken.models import Token
 from groups.models import Membership, Role
 from groups.roles import ROLE_PERMISSIONS
 
-pytestmark = pytest.mark.django_db
+# seed_demo writes the demo's past seizures into the CEN database too.
+pytestmark = pytest.mark.django_db(databases=["default", "cen"])
 
 
 def test_the_benchmark_world_spreads_members_over_operations_each_with_a_token(settings, tmp_path):

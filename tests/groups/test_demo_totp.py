@@ -4,7 +4,8 @@ from django.urls import reverse
 
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+# seed_demo writes the demo's past seizures into the CEN database too.
+pytestmark = pytest.mark.django_db(databases=["default", "cen"])
 
 
 def test_the_demo_coordinator_logs_in_with_the_printed_code(client, settings, capsys):

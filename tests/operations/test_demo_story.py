@@ -9,7 +9,8 @@ from operations.models import Operation, Seizure
 from operations.services import operation_create
 from operations.vocabularies import CommodityCategory
 
-pytestmark = pytest.mark.django_db
+# seed_demo writes the demo's past seizures into the CEN database too.
+pytestmark = pytest.mark.django_db(databases=["default", "cen"])
 
 
 def test_the_demo_group_opens_on_an_operation_at_work_and_is_told_once(settings):

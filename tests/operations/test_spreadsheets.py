@@ -471,6 +471,7 @@ def test_the_import_command(active_world, tmp_path):
         call_command("import_seizures", world.operation.code, str(bad), "--as", "officer.fr")
 
 
+@pytest.mark.django_db(databases=["default", "cen"])
 def test_seed_demo_adds_validated_seizures_once(settings):
     settings.DEBUG = True
     call_command("seed_demo")
