@@ -317,6 +317,13 @@ ROWS = [
         kwargs={"slug": "slug", "username": "member_name"},
     ),
     Row("api-messages", expect=API_READ, kwargs={"slug": "slug"}),
+    # A multipart post without a file: members get past access and are told what is missing.
+    Row(
+        "api-attachments",
+        "post",
+        expect=_with(API_POST, member=400, coordinator=400),
+        kwargs={"slug": "slug"},
+    ),
     Row(
         "api-messages",
         "post",
@@ -487,7 +494,10 @@ class Matrix:
                 "planned_end": (today + datetime.timedelta(days=9)).isoformat(),
             }
         if data == "API_SEIZURE":
-            return {**seizure_data(offenders_count=1), "client_uuid": new_uuid()}
+            return {
+                **seizure_data(offenders_count=1, estimated_value=None),
+                "client_uuid": new_uuid(),
+            }
         data = dict(data or {})
         for key, value in data.items():
             if value == "CLIENT_ID":
