@@ -11,12 +11,18 @@ Taken here, the wait for the pool happens in one place, and the connection is th
 the rest of the request uses (Django gives it back when the response is finished).
 What fails later, in a view (the CEN database, a connection lost mid-request), comes
 through process_exception.
+
+Redis is a dependency too: the API's rate limits count in it. A request that finds Redis
+down gets the same 503 (`service_unavailable`), and the websocket maps both kinds of
+outage to its `unavailable` error frame with the same classifier
+(messaging/consumers.py).
 """
 
 import logging
 
 import psycopg
 import psycopg_pool
+import redis.exceptions
 from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -36,8 +42,14 @@ RETRY_AFTER_SECONDS = 5
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 
 
+class DatabaseKnownDown(Exception):
+    """Raised without trying while the database is known to be down (messaging/database.py)."""
+
+
 def database_unavailable(error: BaseException) -> bool:
     """Whether this error says the database could not serve us, rather than a fault in the query."""
+    if isinstance(error, DatabaseKnownDown):
+        return True
     if not isinstance(error, OperationalError):
         return False
     cause = error.__cause__
@@ -47,6 +59,16 @@ def database_unavailable(error: BaseException) -> bool:
         # A client-side failure (refused, lost, closed) carries no SQLSTATE.
         return cause.sqlstate is None or cause.sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
     return False
+
+
+def redis_unavailable(error: BaseException) -> bool:
+    """Whether this error says Redis could not be reached (refused, lost, timed out, loading)."""
+    return isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
+
+
+def service_unavailable(error: BaseException) -> bool:
+    """A dependency (a database or Redis) is not there for us now: try again shortly."""
+    return database_unavailable(error) or redis_unavailable(error)
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
@@ -86,5 +108,8 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if database_unavailable(exception):
             logger.warning("database unavailable: %s", exception.__cause__ or exception)
+            return unavailable_response(request)
+        if redis_unavailable(exception):
+            logger.warning("redis unavailable: %s", exception)
             return unavailable_response(request)
         return None

@@ -15,6 +15,8 @@ import asyncio
 import logging
 import weakref
 
+from cencomm.unavailable import service_unavailable
+
 from .database import in_database_thread
 from .services import Post, messages_post
 
@@ -59,8 +61,10 @@ class PostBatcher:
                 try:
                     outcomes = await in_database_thread(messages_post)([p for p, _f in batch])
                 except Exception as error:
-                    if len(batch) == 1:
-                        outcomes = [error]
+                    if len(batch) == 1 or service_unavailable(error):
+                        # The database is not there: every post of the batch gets the
+                        # same answer (`unavailable`), without trying each again.
+                        outcomes = [error] * len(batch)
                     else:
                         # One post broke the batch: write each alone so that only it fails.
                         logger.warning("a batch of posts failed; writing them one by one")

@@ -4,6 +4,12 @@ The socket never trusts the channel layer to be complete: it remembers the last
 seq it delivered per group, drops what it already sent and fetches any gap from
 the database, so a client sees every event exactly once and in seq order. See
 docs/protocol.md for every frame.
+
+Neither Redis nor the database going away ends a socket. While one is down, a frame
+that needs it is answered with an `unavailable` error (the client sends it again
+later); the socket's own work that needs it (filling a gap, re-checking its session)
+is tried again a little later. When Redis is back the socket rejoins its channel
+groups and re-reads from the database what a lost notice would have told it.
 """
 
 import asyncio
@@ -24,14 +30,16 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cencomm.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
+from cencomm.unavailable import redis_unavailable, service_unavailable
 from groups.models import ClosedUserGroup
 from groups.selectors import user_language
 from groups.sessions import session_channel, session_extend
 
 from . import selectors, services
+from .auth import close_unavailable
 from .batching import batcher
 from .database import in_database_thread
-from .fanout import Inbox, fanout
+from .fanout import Inbox, backoff, fanout
 from .realtime import user_channel
 
 logger = logging.getLogger(__name__)
@@ -50,6 +58,10 @@ DEFAULT_SYNC_GRACE_SECONDS = 5.0
 # Frames that are the person's own doing: they count as activity for the session's
 # idle timeout. Pings and syncs are sent by the client program on its own.
 ACTIVITY_FRAMES = {"message.post", "message.retract", "receipt.read", "receipt.ack"}
+
+# Waits before the socket tries again what failed because Redis or the database was
+# down (each with up to 50 % of jitter: every socket of a process fails together).
+RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class RateLimiter:
@@ -99,6 +111,21 @@ def _socket_start(*, user, chosen_language):
     return selectors.socket_groups(user=user), user_language(user=user, chosen=chosen_language)
 
 
+def _credentials_valid(*, auth_method, session_key, token_key, user_id) -> bool:
+    if auth_method == "session":
+        return selectors.session_is_valid(session_key=session_key, user_id=user_id)
+    return selectors.token_is_valid(key=token_key, user_id=user_id)
+
+
+def _recheck(*, user, auth_method, session_key, token_key):
+    """After Redis was lost, in one trip: is the credential still valid, and which
+    groups does the user hold now (a removal or an addition may have gone unheard)."""
+    valid = _credentials_valid(
+        auth_method=auth_method, session_key=session_key, token_key=token_key, user_id=user.pk
+    )
+    return valid, (selectors.socket_groups(user=user) if valid else {})
+
+
 def _sync_grace_seconds() -> float:
     return float(getattr(settings, "WEBSOCKET_SYNC_GRACE_SECONDS", DEFAULT_SYNC_GRACE_SECONDS))
 
@@ -133,20 +160,37 @@ class CugConsumer(AsyncWebsocketConsumer):
         self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
+        self.user = None
+        self.closing = False
+        self.session_group = None
+        self.retries: dict[str, int] = {}  # what failed for a dependency: attempts so far
+        self.retry_timers: dict[str, asyncio.TimerHandle] = {}
         feeds = [
             asyncio.ensure_future(self._feed(receive)),
-            asyncio.ensure_future(self._feed(self.channel_receive)),
+            asyncio.ensure_future(self._feed_layer()),
         ]
         try:
             while True:
                 message = await self.inbox.get()
                 if isinstance(message, BaseException):
                     raise message
-                await self.dispatch(message)
+                try:
+                    await self.dispatch(message)
+                except StopConsumer:
+                    raise
+                except Exception as error:
+                    if message["type"] == "websocket.connect" or not service_unavailable(error):
+                        raise
+                    self._retry_later(message, error)
+                else:
+                    if self.retries:
+                        self.retries.pop(message["type"], None)
         except StopConsumer:
             pass
         finally:
             fanout.unfollow(self.inbox)
+            for timer in self.retry_timers.values():
+                timer.cancel()
             for feed in feeds:
                 feed.cancel()
             for feed in feeds:
@@ -162,6 +206,56 @@ class CugConsumer(AsyncWebsocketConsumer):
             raise
         except Exception as error:
             self.inbox.put_message(error)
+
+    async def _feed_layer(self):
+        """The channel layer's messages for this socket. While Redis is down, receiving
+        fails: try again with back-off, and rejoin the groups when it answers."""
+        attempt = 0
+        while True:
+            try:
+                message = await self.channel_receive()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not redis_unavailable(error):
+                    self.inbox.put_message(error)
+                    return
+                self._retry_later({"type": "socket.rejoin"}, error)
+                await asyncio.sleep(backoff(RETRY_SECONDS, attempt))
+                attempt += 1
+                continue
+            attempt = 0
+            self.inbox.put_message(message)
+
+    def _retry_later(self, message: dict, error: BaseException) -> None:
+        """Handle ``message`` again after a back-off: it failed because a dependency was down.
+
+        Group events are not kept: the socket is marked behind instead, and reads what
+        it missed from the database when it can. One retry of each kind at a time.
+        """
+        kind = message["type"]
+        if self.closing or kind in self.retry_timers:
+            return
+        attempt = self.retries.get(kind, 0)
+        self.retries[kind] = attempt + 1
+        if attempt == 0:
+            logger.info("socket work postponed (%s): %s", kind, error)
+        retry = self.inbox.mark_behind if kind == "cug.events" else None
+
+        def fire():
+            self.retry_timers.pop(kind, None)
+            if retry is not None:
+                retry()
+            else:
+                self.inbox.put_message(message)
+
+        self.retry_timers[kind] = asyncio.get_running_loop().call_later(
+            backoff(RETRY_SECONDS, attempt), fire
+        )
+
+    def _own_groups(self) -> list[str]:
+        """The channel-layer groups of this socket: its user's, and its session's."""
+        return [user_channel(self.user.pk)] + ([self.session_group] if self.session_group else [])
 
     async def connect(self):
         user = self.scope.get("user")
@@ -179,23 +273,36 @@ class CugConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self._close(CLOSE_UNAUTHENTICATED)
             return
-        groups, self.language = await in_database_thread(_socket_start)(
-            user=user,
-            chosen_language=self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME),
-        )
+        try:
+            groups, self.language = await in_database_thread(_socket_start)(
+                user=user,
+                chosen_language=self.scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME),
+            )
+        except Exception as error:
+            if not service_unavailable(error):
+                raise
+            self.closing = True
+            await close_unavailable(self.base_send, error)
+            return
         self.followed = {group_id: slug for group_id, (slug, _seq) in groups.items()}
         self.delivered = {group_id: seq for group_id, (_slug, seq) in groups.items()}
         self.floor = dict(self.delivered)
         self.live_from = time.monotonic() + _sync_grace_seconds()
         layer = self.channel_layer
-        own_groups = [user_channel(user.pk)]
         if self.scope.get("auth_method") == "session":
             session_key = getattr(self.scope.get("session"), "session_key", None)
             if session_key:
                 # Ending this one session (from another device) closes its sockets.
                 self.session_group = session_channel(session_key)
-                own_groups.append(self.session_group)
-        await asyncio.gather(*(layer.group_add(name, self.channel_name) for name in own_groups))
+        try:
+            await asyncio.gather(
+                *(layer.group_add(name, self.channel_name) for name in self._own_groups())
+            )
+        except Exception as error:
+            if not redis_unavailable(error):
+                raise
+            # Redis is down: the socket works without it and joins when it is back.
+            self._retry_later({"type": "socket.rejoin"}, error)
         await fanout.follow(self.inbox, groups)
         await self.accept()
         SOCKETS.inc()
@@ -223,10 +330,14 @@ class CugConsumer(AsyncWebsocketConsumer):
             return
         fanout.unfollow(self.inbox)
         layer = self.channel_layer
-        own_groups = [user_channel(self.user.pk)]
-        if self.session_group:
-            own_groups.append(self.session_group)
-        await asyncio.gather(*(layer.group_discard(name, self.channel_name) for name in own_groups))
+        try:
+            await asyncio.gather(
+                *(layer.group_discard(name, self.channel_name) for name in self._own_groups())
+            )
+        except Exception as error:
+            if not redis_unavailable(error):
+                raise
+            # Redis is down; the memberships expire there by themselves (channel layer expiry).
 
     async def _close(self, code: int):
         # Frames the client sent before it saw the close are not acted on.
@@ -244,31 +355,38 @@ class CugConsumer(AsyncWebsocketConsumer):
         while not self.closing:
             await asyncio.sleep(settings.WEBSOCKET_SESSION_CHECK_SECONDS)
             active, self.active_since_check = self.active_since_check, False
-            if not await self._credentials_still_valid(extend=active):
-                return
+            try:
+                if not await self._credentials_still_valid(extend=active):
+                    return
+            except Exception as error:
+                if not service_unavailable(error):
+                    raise
+                # The database is down: checked again at the next turn.
+                self.active_since_check = self.active_since_check or active
 
     async def _credentials_still_valid(self, *, extend: bool = False) -> bool:
         """Check the socket's session or token now; close the socket (4401) if it fails."""
-        if self.scope.get("auth_method") == "session":
-            session_key = getattr(self.scope.get("session"), "session_key", None)
-            valid = await in_database_thread(selectors.session_is_valid)(
-                session_key=session_key, user_id=self.user.pk
-            )
-            if valid and extend:
-                valid = await in_database_thread(session_extend)(session_key=session_key)
-        else:
-            valid = await in_database_thread(selectors.token_is_valid)(
-                key=self.scope.get("token_key"), user_id=self.user.pk
-            )
+        valid = await in_database_thread(_credentials_valid)(**self._credential())
+        if valid and extend:
+            session_key = self._credential()["session_key"]
+            valid = await in_database_thread(session_extend)(session_key=session_key)
         if not valid and not self.closing:
             await self._close(CLOSE_UNAUTHENTICATED)
         return valid
 
+    def _credential(self) -> dict:
+        return {
+            "auth_method": self.scope.get("auth_method"),
+            "session_key": getattr(self.scope.get("session"), "session_key", None),
+            "token_key": self.scope.get("token_key"),
+            "user_id": self.user.pk,
+        }
+
     async def _end_grace(self):
         await asyncio.sleep(max(0.0, self.live_from - time.monotonic()))
         if not self.closing and any(g not in self.live for g in self.followed):
-            # Through the channel layer, so that it is handled in turn with everything else.
-            await self.channel_layer.send(self.channel_name, {"type": "socket.grace_over"})
+            # Through the inbox, so that it is handled in turn with everything else.
+            self.inbox.put_message({"type": "socket.grace_over"})
 
     # ---- frames from the client -------------------------------------------------
 
@@ -315,7 +433,26 @@ class CugConsumer(AsyncWebsocketConsumer):
             return
         if frame["type"] in ACTIVITY_FRAMES:
             self.active_since_check = True
-        await handler(self, frame)
+        try:
+            await handler(self, frame)
+        except Exception as error:
+            if not service_unavailable(error):
+                raise
+            await self._send_unavailable(error, group=frame.get("group"))
+
+    async def _send_unavailable(self, error: BaseException, **extra):
+        """The frame could not be served, Redis or the database being down: send it again later."""
+        logger.info("websocket action refused, a dependency is unavailable: %s", error)
+        extra = {k: v for k, v in extra.items() if v is not None}
+        if "group" in extra:
+            extra["group"] = str(extra["group"])[:80]
+        await self._send_frame(
+            _error(
+                "unavailable",
+                _("The service is busy or its database is unreachable. Please try again shortly."),
+                **extra,
+            )
+        )
 
     async def _on_ping(self, frame):
         await self._send_frame({"type": "pong", "id": frame.get("id")})
@@ -530,6 +667,9 @@ class CugConsumer(AsyncWebsocketConsumer):
         return ClosedUserGroup(pk=group_id, slug=slug)
 
     async def _send_service_error(self, error: Exception, **extra):
+        if service_unavailable(error):
+            await self._send_unavailable(error, **extra)
+            return
         extra = {k: v for k, v in extra.items() if v is not None}
         if isinstance(error, ValidationError):
             detail, fields = _validation_detail(error)
@@ -611,6 +751,44 @@ class CugConsumer(AsyncWebsocketConsumer):
         GAPS_FILLED.inc()
         await self._fill_gap(group_id, until=seq)
         return False
+
+    async def socket_rejoin(self, message):
+        """Redis was lost: join the channel groups again (a restarted Redis forgot them),
+        then re-read what a lost notice would have said."""
+        if self.closing or self.user is None or not self.user.is_authenticated:
+            return
+        try:
+            await asyncio.gather(
+                *(
+                    self.channel_layer.group_add(name, self.channel_name)
+                    for name in self._own_groups()
+                )
+            )
+        except Exception as error:
+            if not redis_unavailable(error):
+                raise
+            self._retry_later(message, error)
+            return
+        self.retries.pop("socket.rejoin", None)
+        await self.socket_recheck({"type": "socket.recheck"})
+
+    async def socket_recheck(self, message):
+        """Close the socket if its credential went while notices were lost; drop the
+        groups the user lost and take up those gained meanwhile."""
+        if self.closing:
+            return
+        credential = self._credential()
+        del credential["user_id"]
+        valid, groups = await in_database_thread(_recheck)(user=self.user, **credential)
+        if not valid:
+            if not self.closing:
+                await self._close(CLOSE_UNAUTHENTICATED)
+            return
+        for group_id in [g for g in self.followed if g not in groups]:
+            await self._drop_group(group_id)
+        for group_id in groups:
+            if group_id not in self.followed:
+                await self.access_granted({"type": "access.granted", "group_id": group_id})
 
     async def socket_grace_over(self, message):
         """The client did not sync some groups in time: send what it missed, then go live."""

@@ -12,6 +12,12 @@ it already sent, and reads any gap in ``seq`` from the database. When the subscr
 breaks, or a socket's inbox overflows, the sockets concerned are told they are
 *behind* and catch up from the database as soon as they can.
 
+The subscription's connection is also how a process learns that Redis went away: when
+it is back, every socket of the process is told to *rejoin* (``socket.rejoin``): Redis
+may have restarted empty, so each socket joins its channel-layer groups again (the
+user's and the session's) and re-checks from the database what a lost notice would
+have told it (a removal, a logout, a deleted token).
+
 With Redis (``REDIS_URL``) events travel over one pub/sub channel; without it (the
 embedded default, one process) they are handed to the local inboxes directly.
 """
@@ -21,6 +27,7 @@ import collections
 import json
 import logging
 import os
+import random
 import threading
 import weakref
 
@@ -33,7 +40,11 @@ logger = logging.getLogger(__name__)
 # How long a socket waits for its process's subscription before it goes on without:
 # it then catches up from the database once the subscription is there.
 SUBSCRIBE_WAIT_SECONDS = 5.0
+# Between attempts to subscribe again after a break, each with up to 50 % of jitter
+# (every process of a deployment loses Redis at the same moment).
 RECONNECT_DELAY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+# How long to wait for Redis to accept a connection (a host that is down may not refuse).
+CONNECT_TIMEOUT_SECONDS = 2.0
 # The subscription's connection, as Redis lists it (CLIENT LIST): one per process.
 LISTENER_NAME = "cencomm-events-%d"
 
@@ -132,8 +143,10 @@ class _LoopState:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self.followers: dict[int, set[Inbox]] = {}
+        self.sockets: set[Inbox] = set()  # every socket of the loop, with groups or not
         self.listener: asyncio.Task | None = None
         self.subscribed = asyncio.Event()
+        self.broken = False  # the subscription broke and has not been restored yet
         self.publisher = None  # the Redis client this loop publishes with
 
     def deliver(self, message: dict) -> None:
@@ -143,6 +156,10 @@ class _LoopState:
     def all_behind(self) -> None:
         for inbox in {inbox for inboxes in self.followers.values() for inbox in inboxes}:
             inbox.mark_behind()
+
+    def all_rejoin(self) -> None:
+        for inbox in tuple(self.sockets):
+            inbox.put_message({"type": "socket.rejoin"})
 
 
 class FanOut:
@@ -175,16 +192,19 @@ class FanOut:
         """Queue the groups' events for ``inbox`` from now on.
 
         Returns once this process's subscription stands (or after
-        SUBSCRIBE_WAIT_SECONDS: the socket is then marked behind when it comes).
+        SUBSCRIBE_WAIT_SECONDS: the socket is then marked behind when it comes). While
+        the subscription is known to be broken (Redis is down) it does not wait: the
+        socket is marked behind, and told to rejoin, when the subscription is back.
         """
         state = self._state()
+        state.sockets.add(inbox)
         for group_id in group_ids:
             state.followers.setdefault(group_id, set()).add(inbox)
         if not self.uses_redis:
             return
         if state.listener is None or state.listener.done():
             state.listener = state.loop.create_task(self._listen(state))
-        if not state.subscribed.is_set():
+        if not state.subscribed.is_set() and not state.broken:
             try:
                 await asyncio.wait_for(state.subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
             except TimeoutError:
@@ -195,6 +215,8 @@ class FanOut:
         state = self._states.get(asyncio.get_running_loop())
         if state is None:
             return
+        if group_ids is None:
+            state.sockets.discard(inbox)
         for group_id in list(state.followers if group_ids is None else group_ids):
             inboxes = state.followers.get(group_id)
             if inboxes is not None:
@@ -236,7 +258,8 @@ class FanOut:
     # ---- the subscription ---------------------------------------------------------
 
     async def _listen(self, state: _LoopState) -> None:
-        """Hold the process's subscription; after a break, every socket catches up."""
+        """Hold the process's subscription; after a break, every socket catches up and
+        rejoins its channel-layer groups."""
         attempt = 0
         while not asyncio.current_task().cancelling():
             client = _redis_client(asynchronous=True, name=LISTENER_NAME % os.getpid())
@@ -244,10 +267,13 @@ class FanOut:
             try:
                 await pubsub.subscribe(self.channel)
                 if attempt:
-                    logger.info("event subscription restored")
-                    # Whatever was published while it was down is in the database.
+                    logger.warning("event subscription restored after %d attempts", attempt)
+                    # Whatever was published while it was down is in the database; what
+                    # the channel layer lost (memberships, notices) is re-read there too.
                     state.all_behind()
+                    state.all_rejoin()
                 attempt = 0
+                state.broken = False
                 state.subscribed.set()
                 while not asyncio.current_task().cancelling():
                     item = await pubsub.get_message(timeout=None)
@@ -256,14 +282,16 @@ class FanOut:
                             state.deliver(message)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 if asyncio.current_task().cancelling():
                     # Cancelled (the loop is closing) while Redis's client turned
                     # the cancellation into an error.
                     raise asyncio.CancelledError from None
-                logger.exception("event subscription lost; reconnecting")
+                if not attempt:
+                    logger.warning("event subscription lost (%s); reconnecting", error)
                 state.subscribed.clear()
-                await asyncio.sleep(RECONNECT_DELAY_SECONDS[min(attempt, 4)])
+                state.broken = True
+                await asyncio.sleep(backoff(RECONNECT_DELAY_SECONDS, attempt))
                 attempt += 1
             finally:
                 try:
@@ -271,6 +299,11 @@ class FanOut:
                     await client.aclose()
                 except Exception:  # noqa: S110 - the connection is already gone
                     pass
+
+
+def backoff(delays: tuple[float, ...], attempt: int) -> float:
+    """The wait before attempt ``attempt + 1``: the delay of that step, plus up to 50 %."""
+    return delays[min(attempt, len(delays) - 1)] * (1 + random.random() / 2)
 
 
 def _redis_client(*, asynchronous: bool, name: str | None = None):
@@ -281,7 +314,11 @@ def _redis_client(*, asynchronous: bool, name: str | None = None):
     # No read timeout: the subscription waits for events for as long as it takes;
     # keepalive and health checks notice a dead connection.
     return module.Redis.from_url(
-        settings.REDIS_URL, socket_keepalive=True, health_check_interval=30, client_name=name
+        settings.REDIS_URL,
+        socket_keepalive=True,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        health_check_interval=30,
+        client_name=name,
     )
 
 

@@ -9,6 +9,10 @@ a test, a worker) it is sent synchronously.
 Group events go through the process-wide fan-out (messaging/fanout.py), several at a
 time when they queue up; control messages to one user or session go through the
 channel layer.
+
+While Redis is down the sends fail and are dropped, with one warning when the outage
+starts and one when it ends: what they announced is in the database, and the sockets
+re-read it when Redis is back (fanout.py, ``socket.rejoin``).
 """
 
 import asyncio
@@ -18,6 +22,8 @@ import os
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
+
+from cencomm.unavailable import redis_unavailable
 
 from .fanout import fanout
 
@@ -29,6 +35,20 @@ BATCH = 200
 class OrderedPublisher:
     def __init__(self):
         self._queues: dict[asyncio.AbstractEventLoop, asyncio.Queue] = {}
+        self.failing = False  # the last send failed because Redis was unreachable
+
+    def _failed(self, group: str | None, error: Exception) -> None:
+        if redis_unavailable(error):
+            if not self.failing:
+                logger.warning("real-time sends fail, Redis is unreachable: %s", error)
+            self.failing = True
+        else:
+            logger.exception("real-time send failed for %s", group or "events")
+
+    def _succeeded(self) -> None:
+        if self.failing:
+            logger.warning("real-time sends reach Redis again")
+            self.failing = False
 
     def submit_many(self, group: str | None, messages: list[dict]) -> None:
         """Send messages to a channel group, or (``group=None``) group events to the
@@ -39,19 +59,20 @@ class OrderedPublisher:
             return
         loop.call_soon_threadsafe(self._enqueue, loop, group, messages)
 
-    @staticmethod
-    def _send_now(group: str | None, messages: list[dict]) -> None:
+    def _send_now(self, group: str | None, messages: list[dict]) -> None:
         try:
             if group is None:
                 fanout.publish_sync(messages)
-                return
-            layer = get_channel_layer()
-            if layer is not None:
-                for message in messages:
-                    async_to_sync(layer.group_send)(group, message)
-        except Exception:
+            else:
+                layer = get_channel_layer()
+                if layer is not None:
+                    for message in messages:
+                        async_to_sync(layer.group_send)(group, message)
+        except Exception as error:
             # The event is in the database: sockets fill the gap with the next one.
-            logger.exception("real-time send failed for %s", group or "events")
+            self._failed(group, error)
+        else:
+            self._succeeded()
 
     @staticmethod
     def _main_loop() -> asyncio.AbstractEventLoop | None:
@@ -88,13 +109,15 @@ class OrderedPublisher:
                     else:
                         for message in messages:
                             await layer.group_send(group, message)
-                except Exception:
+                except Exception as error:
                     if asyncio.current_task().cancelling():
                         # The loop is closing and Redis's client turned the
                         # cancellation into an error: let the task end.
                         raise asyncio.CancelledError from None
                     # The event is in the database: sockets fill the gap with the next one.
-                    logger.exception("real-time send failed for %s", group or "events")
+                    self._failed(group, error)
+                else:
+                    self._succeeded()
 
 
 publisher = OrderedPublisher()

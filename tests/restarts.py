@@ -1,0 +1,310 @@
+"""What the restart tests share: servers of the test's own (Redis, a PostgreSQL cluster),
+and a light websocket client that behaves as docs/protocol.md tells clients to.
+
+The client keeps a cursor per group, reconnects with back-off and jitter after any
+close but 4401, syncs on every hello, keeps its posts until they are accepted and
+sends them again after an `unavailable` error or a reconnection (as static/js/group.js
+does). It records every seq it receives, so that a test can compare them with the
+database's: nothing missing, nothing twice.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import websockets
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on port {port} after {timeout} s")
+
+
+class RedisServer:
+    """A redis-server of the test's own, without persistence: a restart empties it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, 10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of the test's own (initdb + pg_ctl) in a temporary directory.
+
+    initdb refuses to run as root: as root, the cluster belongs to the `postgres` user.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="cencomm-pg-"))
+        self.data = self.directory / "data"
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *command: str, check=True) -> subprocess.CompletedProcess:
+        if self.as_root:
+            command = ("runuser", "-u", "postgres", "--", *command)
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def init(self) -> None:
+        if self.as_root:
+            shutil.chown(self.directory, "postgres", "postgres")
+        self._run(
+            str(POSTGRES_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        )
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.directory}'\n"
+                "fsync = off\nmax_connections = 100\n"
+            )
+
+    def start(self) -> None:
+        self._run(
+            str(POSTGRES_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.directory / "log"),
+            "-w",
+            "start",
+        )
+
+    def stop(self) -> None:
+        self._run(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def create_database(self, name: str) -> None:
+        self._run(str(POSTGRES_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), name)
+
+    def destroy(self) -> None:
+        self._run(
+            str(POSTGRES_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-m",
+            "immediate",
+            "-w",
+            "stop",
+            check=False,
+        )
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def kill_process(process: subprocess.Popen) -> None:
+    """Kill at once, as a crash would: no socket is closed cleanly."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+class Client:
+    """One program on a websocket, as docs/protocol.md describes a well-behaved client."""
+
+    FIRST_RETRY, MAX_RETRY = 0.5, 30.0
+
+    def __init__(self, url: str, token: str, *, name: str = "", post_to: str | None = None):
+        self.url, self.token, self.name = url, token, name
+        self.post_to = post_to  # a group to post to now and then, or None
+        self.cursors: dict[str, int] = {}
+        self.received: dict[str, list[int]] = {}  # every seq, in arrival order
+        self.pending: dict[str, dict] = {}  # client_id -> post frame, until accepted
+        self.accepted: dict[str, int] = {}  # client_id -> seq
+        self.errors: Counter = Counter()
+        self.closes: list[int] = []
+        self.revoked: set[str] = set()
+        self.connections = 0
+        self.hello_at: list[float] = []
+        self.socket = None
+        self.online = asyncio.Event()
+        self.ended = False  # closed with 4401: signed out for good
+        self.refused = 0  # handshakes that failed (HTTP status, connection refused)
+        self.sending: set[asyncio.Task] = set()
+
+    async def run(self, stop: asyncio.Event, *, first_delay: float = 0.0) -> None:
+        attempt = 0
+        await asyncio.sleep(first_delay)
+        while not stop.is_set() and not self.ended:
+            try:
+                async with websockets.connect(
+                    self.url,
+                    additional_headers={"Authorization": f"Token {self.token}"},
+                    open_timeout=30,
+                    ping_interval=None,
+                    max_queue=None,
+                ) as socket:
+                    self.socket = socket
+                    self.connections += 1
+                    await self._session(socket, stop)
+                    attempt = 0
+            except websockets.ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else 1006
+                self.closes.append(code)
+                if code == 4401:
+                    self.ended = True
+                    break
+                if code != 4503:
+                    attempt = 0
+            except (OSError, websockets.InvalidStatus, websockets.InvalidHandshake, TimeoutError):
+                self.refused += 1
+            finally:
+                self.socket = None
+                self.online.clear()
+            if stop.is_set() or self.ended:
+                break
+            # Back-off with jitter: 0.5 s doubling to 30 s, each wait between 0.5 and
+            # 1.5 times its step, so that clients cut off together come back spread out.
+            step = min(self.MAX_RETRY, self.FIRST_RETRY * 2**attempt)
+            attempt += 1
+            await asyncio.sleep(step * (0.5 + random.random()))
+
+    async def _session(self, socket, stop: asyncio.Event) -> None:
+        poster = None
+        try:
+            async for text in socket:
+                frame = json.loads(text)
+                kind = frame["type"]
+                if kind == "hello":
+                    self.hello_at.append(time.monotonic())
+                    for group in list(self.cursors):
+                        if group not in frame["groups"]:
+                            del self.cursors[group]
+                    for group in frame["groups"]:
+                        self.cursors.setdefault(group, 0)
+                    await socket.send(json.dumps({"type": "sync", "cursors": self.cursors}))
+                    for post in list(self.pending.values()):
+                        await socket.send(json.dumps(post))
+                    self.online.set()
+                    if self.post_to and poster is None:
+                        poster = asyncio.ensure_future(self._post_now_and_then(socket, stop))
+                elif kind == "sync.page":
+                    for event in frame["events"]:
+                        self._event(frame["group"], event["seq"])
+                elif kind == "event":
+                    self._event(frame["group"], frame["seq"])
+                elif kind == "message.accepted":
+                    self.pending.pop(frame["client_id"], None)
+                    self.accepted[frame["client_id"]] = frame["seq"]
+                elif kind == "access.revoked":
+                    self.revoked.add(frame["group"])
+                    self.cursors.pop(frame["group"], None)
+                elif kind == "access.granted":
+                    self.cursors.setdefault(frame["group"], frame["seq"])
+                elif kind == "error":
+                    self.errors[frame["code"]] += 1
+                    client_id = frame.get("client_id")
+                    if frame["code"] in ("unavailable", "rate_limited"):
+                        # Nothing was stored: send it again a little later.
+                        asyncio.get_running_loop().call_later(
+                            0.5 + random.random(),
+                            self._resend,
+                            socket,
+                            client_id,
+                            frame.get("group"),
+                        )
+                    elif client_id:
+                        self.pending.pop(client_id, None)
+        finally:
+            if poster is not None:
+                poster.cancel()
+
+    def _resend(self, socket, client_id: str | None, group: str | None) -> None:
+        if socket is not self.socket:
+            return  # reconnected meanwhile: the hello sent everything again
+        if client_id in self.pending:
+            frame = self.pending[client_id]
+        elif client_id is None and group in self.cursors:
+            frame = {"type": "sync", "cursors": {group: self.cursors[group]}}
+        else:
+            return
+        task = asyncio.ensure_future(self._send_quietly(socket, frame))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+
+    @staticmethod
+    async def _send_quietly(socket, frame: dict) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await socket.send(json.dumps(frame))
+
+    def _event(self, group: str, seq: int) -> None:
+        self.received.setdefault(group, []).append(seq)
+        if seq > self.cursors.get(group, 0):
+            self.cursors[group] = seq
+
+    async def _post_now_and_then(self, socket, stop: asyncio.Event, every: float = 0.1):
+        number = 0
+        while not stop.is_set() and self.post_to and self.post_to in self.cursors:
+            client_id = str(uuid.uuid4())
+            frame = {
+                "type": "message.post",
+                "group": self.post_to,
+                "client_id": client_id,
+                "body": f"{self.name} {number}",
+            }
+            self.pending[client_id] = frame
+            number += 1
+            try:
+                await socket.send(json.dumps(frame))
+            except websockets.ConnectionClosed:
+                return
+            await asyncio.sleep(every)
+
+    def caught_up(self, heads: dict[str, int]) -> bool:
+        return all(self.cursors.get(group) == head for group, head in heads.items())

@@ -1,0 +1,191 @@
+"""Redis and PostgreSQL restart under the real server, and clients come back together.
+
+Each test starts daphne as a subprocess (tests/live.py) on servers of the test's own
+(tests/restarts.py): a redis-server on a free port, a PostgreSQL cluster made with
+initdb. Clients are light websocket clients that behave as docs/protocol.md says
+(tests/restarts.py, Client). At the end every client's received seqs are compared with
+the database's: nothing missing, nothing twice; and every post that got
+`message.accepted` is in the database.
+
+The reconnect storm here has 200 clients; the 2,000-client version is a benchmark
+(tests/benchmarks/reconnect_storm.py, docs/performance.md).
+"""
+
+import asyncio
+import shutil
+import time
+
+import pytest
+import requests
+from django.db import connections
+from rest_framework.authtoken.models import Token
+
+from groups.models import ClosedUserGroup
+from messaging.models import GroupEvent, Message
+from tests.conftest import api_token
+from tests.live import in_thread, start_daphne
+from tests.restarts import Client, RedisServer
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "cen"])
+
+
+def _group_seqs(group_id: int) -> list[int]:
+    return list(
+        GroupEvent.objects.filter(group_id=group_id).order_by("seq").values_list("seq", flat=True)
+    )
+
+
+async def _until(condition, timeout: float, step: float = 0.1) -> float:
+    """Wait until ``condition()`` is true; returns the seconds it took (fails after timeout)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        await asyncio.sleep(step)
+    return time.monotonic() - started
+
+
+# ---- Redis restarts ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_redis():
+    if connections["default"].vendor != "postgresql" or not shutil.which("redis-server"):
+        pytest.skip("needs PostgreSQL and the redis-server binary")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_redis_restarting_under_posting_clients_loses_and_doubles_nothing(world, own_redis):
+    slug = world.group.slug
+    tokens = {
+        user.username: api_token(user)
+        for user in (world.officer_fr, world.officer_de, world.ocu, world.observer)
+    }
+    server = start_daphne(
+        REDIS_URL=own_redis.url,
+        # Only the return of Redis, not the periodic check, may find the deleted token.
+        WEBSOCKET_SESSION_CHECK_SECONDS="600",
+    )
+    pid = server.process.pid
+    outage = {}
+
+    async def scenario():
+        stop = asyncio.Event()
+        fr = Client(server.ws_url, tokens["officer.fr"], name="fr", post_to=slug)
+        de = Client(server.ws_url, tokens["officer.de"], name="de", post_to=slug)
+        ocu = Client(server.ws_url, tokens["ocu"], name="ocu", post_to=slug)
+        observer = Client(server.ws_url, tokens["observer"], name="observer")
+        clients = [fr, de, ocu, observer]
+        tasks = [asyncio.ensure_future(client.run(stop)) for client in clients]
+        await _until(lambda: all(c.online.is_set() for c in clients), 15)
+        await asyncio.sleep(1.5)
+
+        own_redis.stop()
+        stopped_at = time.monotonic()
+        await asyncio.sleep(0.5)
+        health = await asyncio.to_thread(requests.get, f"{server.url}/health/", timeout=10)
+        outage["health"] = (health.status_code, health.json()["checks"])
+        # The API answers (its rate limits count per process meanwhile), and what is
+        # posted through it is stored now and delivered later.
+        rest_post = await asyncio.to_thread(
+            requests.post,
+            f"{server.url}/api/v1/groups/{slug}/messages/",
+            json={
+                "body": "posted over REST while Redis is down",
+                "client_id": "0b7e2c3e-52a3-4c3e-9a1c-000000000001",
+            },
+            headers={"Authorization": f"Token {tokens['officer.fr']}"},
+            timeout=10,
+        )
+        outage["rest_post"] = rest_post.status_code
+        # Notices that Redis would have carried are lost: a removal, and a deleted token.
+        removal = await asyncio.to_thread(
+            requests.delete,
+            f"{server.url}/api/v1/groups/{slug}/members/officer.de/",
+            headers={"Authorization": f"Token {tokens['ocu']}"},
+            timeout=10,
+        )
+        outage["removal"] = removal.status_code
+        await asyncio.to_thread(
+            in_thread, lambda: Token.objects.filter(key=tokens["observer"]).delete()
+        )
+        # A socket opened meanwhile works at once, on the database alone.
+        late = Client(server.ws_url, tokens["officer.fr"], name="late")
+        clients.append(late)
+        tasks.append(asyncio.ensure_future(late.run(stop)))
+        outage["late_hello"] = await _until(late.online.is_set, 10)
+        await asyncio.sleep(max(0.0, 3 - (time.monotonic() - stopped_at)))
+
+        own_redis.start()
+        restarted_at = time.monotonic()
+        # The lost notices take effect once Redis is back.
+        outage["revoked_after"] = await _until(lambda: slug in de.revoked, 15)
+        outage["ended_after"] = await _until(lambda: observer.ended, 15)
+        await asyncio.sleep(1.5)
+        for client in clients:
+            client.post_to = None
+        await asyncio.sleep(0.3)  # the last posts' answers
+        heads = {
+            slug: (
+                await asyncio.to_thread(
+                    in_thread, lambda: ClosedUserGroup.objects.get(slug=slug).last_seq
+                )
+            )
+        }
+        outage["caught_up_after"] = await _until(
+            lambda: all(c.caught_up(heads) and not c.pending for c in (fr, ocu, late)), 20
+        ) + (time.monotonic() - restarted_at)
+        outage["heads"] = heads
+        health = await asyncio.to_thread(requests.get, f"{server.url}/health/", timeout=10)
+        outage["health_after"] = health.status_code
+        stop.set()
+        for client in clients:
+            if client.socket is not None:
+                await client.socket.close()
+        await asyncio.gather(*tasks)
+        return clients
+
+    try:
+        fr, de, ocu, observer, late = asyncio.run(scenario())
+    finally:
+        alive = server.process.poll() is None
+        errors = server.stop()
+    print({key: value for key, value in outage.items() if key != "health"})
+    assert alive and server.process.pid == pid, errors[-3000:]
+    status, checks = outage["health"]
+    assert status == 503 and checks["redis"]["ok"] is False and checks["database"]["ok"] is True
+    assert outage["health_after"] == 200
+    assert outage["rest_post"] == 201 and outage["removal"] == 204
+    assert outage["late_hello"] < 3
+    group_seqs = _group_seqs(world.group.pk)
+    head = outage["heads"][world.group.slug]
+    assert group_seqs == list(range(1, head + 1))
+    # Every member still in the group saw every event once, in order, none missing.
+    for client in (fr, ocu):
+        assert client.received[world.group.slug] == group_seqs, client.name
+    # The socket opened during the outage synced from 0 and saw everything once too.
+    assert late.received[world.group.slug] == list(range(1, head + 1))
+    # The removed member and the deleted token: told once Redis was back, without any
+    # periodic check; nothing after the removal leaked.
+    removal_seq = GroupEvent.objects.get(group=world.group, type="member.removed").seq
+    assert de.received[world.group.slug] == list(range(1, len(de.received[world.group.slug]) + 1))
+    assert max(de.received[world.group.slug]) < removal_seq
+    assert observer.ended and observer.closes[-1] == 4401
+    # Nothing accepted is lost; each accepted post is stored once, with its seq.
+    for client in (fr, de, ocu):
+        assert client.accepted, client.name
+        stored = dict(
+            Message.objects.filter(client_id__in=list(client.accepted)).values_list(
+                "client_id", "seq"
+            )
+        )
+        assert {str(key): seq for key, seq in stored.items()} == client.accepted, client.name
+    # No error but the removed member's posts after the removal.
+    for client in (fr, ocu, late, observer):
+        assert set(client.errors) <= {"unavailable"}, (client.name, client.errors)
+    assert set(de.errors) <= {"unavailable", "not_found", "forbidden"}, de.errors
+    assert all(c.connections == 1 for c in (fr, ocu, late)), "a socket was dropped"
+    assert "Traceback" not in errors, errors[-3000:]
