@@ -70,10 +70,14 @@ def cen_standing(*, operation: Operation) -> dict:
     """
     validated = Seizure.objects.filter(operation=operation, status=Seizure.Status.VALIDATED)
     validated_count = validated.count()
+    # Only transfer runs write to CEN: without one, CEN holds nothing of the operation.
+    ever_sent = TransferRun.objects.filter(operation=operation).exists()
     in_cen = (
         CenSeizure.objects.using("cen")
         .filter(source_system=SOURCE_SYSTEM, operation_code=operation.code)
         .count()
+        if ever_sent
+        else 0
     )
     not_in_cen = max(validated_count - in_cen, 0)
     return {

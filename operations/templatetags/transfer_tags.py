@@ -77,6 +77,7 @@ def transfer_panel(context) -> dict:
         "standing_text": standing_text(operation=operation, standing=standing),
         "transfer_config": {
             "statusUrl": reverse("operations:transfer_status", kwargs={"code": operation.code}),
+            "startUrl": reverse("operations:transfer_start", kwargs={"code": operation.code}),
             "group": operation.group.slug,
             "cursor": operation.group.last_seq,
             "strings": _client_strings(),

@@ -105,6 +105,35 @@
     });
   }
 
+  // The coordinator's link to the confirmation page: there while a transfer (or a
+  // follow-up transfer, once seizures are validated late) can be started.
+  function renderStart(data) {
+    const row = document.getElementById("transfer-start-row");
+    if (!row) return;
+    row.replaceChildren();
+    if (!data.can_start) return;
+    row.append(Object.assign(document.createElement("a"), {
+      id: "transfer-start",
+      className: "button button-primary",
+      href: config.startUrl,
+      textContent: data.status === "transferred" ? T.follow_up : T.transfer,
+    }));
+  }
+
+  function renderNotices(data) {
+    const standing = document.getElementById("transfer-standing");
+    if (standing) {
+      standing.textContent = data.standing;
+      standing.dataset.notInCen = String(data.validated_not_in_cen);
+      standing.hidden = !data.standing;
+    }
+    const waiting = document.getElementById("transfer-waiting");
+    if (waiting) {
+      waiting.textContent = data.worker_notice;
+      waiting.hidden = !data.waiting_for_worker;
+    }
+  }
+
   async function refresh() {
     if (fetching) {
       again = true;
@@ -120,8 +149,8 @@
       active = data.active;
       renderLive(data.runs);
       renderHistory(data.runs);
-      const start = document.getElementById("transfer-start");
-      if (start) start.disabled = data.active || data.status !== "closed";
+      renderStart(data);
+      renderNotices(data);
       document.body.dataset.transferVersion = String(Number(document.body.dataset.transferVersion || 0) + 1);
     } finally {
       fetching = false;
@@ -137,7 +166,7 @@
   const socket = new CencommSocket({
     cursors: { [config.group]: config.cursor },
     onEvent(group, event) {
-      if (group === config.group && (event.event.startsWith("transfer.") || event.event === "operation.status")) refresh();
+      if (group === config.group && (event.event.startsWith("transfer.") || event.event === "operation.status" || event.event.startsWith("seizure."))) refresh();
     },
     onState(state) {
       if (state === "online") refresh();
