@@ -664,3 +664,37 @@ def test_the_embedded_default_transfers_with_insert_or_ignore_on_sqlite(tmp_path
     again = manage("transfer_to_cen", "DEMO-2026")
     assert again.returncode == 0 and "nothing changed" in again.stdout
     assert (tmp_path / "cen.sqlite3").exists()
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+@pytest.mark.parametrize("crash_at", ["mid_batch@2", "between_batches", "before_reconciliation"])
+def test_a_follow_up_run_killed_and_run_again_sends_the_late_seizures_exactly_once(
+    active_world, crash_at, tmp_path
+):
+    made = closed_with(active_world, validated=4, submitted=5)
+    operation = active_world.operation
+    first = _transfer_process("TEST-2026", tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = cen_rows("TEST-2026")
+    # Validated after the transfer: the follow-up's business.
+    for seizure in made["submitted"]:
+        seizure_validate(seizure=seizure, actor=active_world.ocu)
+
+    killed = _transfer_process("TEST-2026", crash_at=crash_at, batch_size=3, tmp_path=tmp_path)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    follow_up = TransferRun.objects.filter(operation=operation).first()
+    assert follow_up.state == TransferRun.State.RUNNING
+    # The first transfer's rows are untouched, whatever the follow-up got to.
+    assert set(before) <= set(cen_rows("TEST-2026"))
+
+    again = _transfer_process("TEST-2026", batch_size=3, tmp_path=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "follow-up transfer reconciled" in again.stdout
+    assert cen_rows("TEST-2026") == expected_rows(operation)
+    assert len(cen_rows("TEST-2026")) == 9
+    follow_up.refresh_from_db()
+    assert follow_up.state == TransferRun.State.RECONCILED and follow_up.attempts == 2
+    assert (follow_up.inserted, follow_up.already_present) == (5, 4)
+    delivered = {item["uuid"] for item in follow_up.report["delivered"]["seizures"]}
+    assert delivered == {str(seizure.client_uuid) for seizure in made["submitted"]}
+    assert CenIngestRun.objects.using("cen").get(run_id=follow_up.pk).rows_inserted == 5
