@@ -133,12 +133,14 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # pool per database instead, at most DATABASE_POOL_MAX_SIZE connections whatever the
 # load; a request that finds none free within DATABASE_POOL_TIMEOUT seconds gets 503
 # (cencomm/unavailable.py). The default pool serves the HTTP requests and the sockets'
-# WEBSOCKET_DATABASE_THREADS; the CEN database is read by few pages and the transfer.
+# WEBSOCKET_DATABASE_THREADS; the CEN database is read by few pages and written by the
+# transfer, which holds two CEN connections at once (it reads while its writer thread
+# commits the previous batch), so the CEN pool is never below 2 where a transfer runs.
 # docs/deploy.md adds up processes against PostgreSQL's max_connections. 0 turns the
 # pool off (behind an external pooler): one connection per request.
 DATABASE_POOL_MIN_SIZE = int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2"))
 DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10"))
-CEN_DATABASE_POOL_MAX_SIZE = int(os.environ.get("CEN_DATABASE_POOL_MAX_SIZE", "2"))
+CEN_DATABASE_POOL_MAX_SIZE = int(os.environ.get("CEN_DATABASE_POOL_MAX_SIZE", "4"))
 DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
 DATABASES = {
     "default": dj_database_url.parse(

@@ -523,6 +523,10 @@ def _transfer_process(code: str, *, crash_at: str = "", batch_size: int = 3, tmp
         0,
         DJANGO_SETTINGS_MODULE="cencomm.settings",
         CENCOMM_VAR_DIR=str(tmp_path / "var"),
+        # The worker's pools in docker/compose.yaml, the smallest a transfer runs in: its
+        # reader and its writer thread each hold a CEN connection.
+        DATABASE_POOL_MAX_SIZE="3",
+        CEN_DATABASE_POOL_MAX_SIZE="2",
     )
     if crash_at:
         env["CENCOMM_TRANSFER_CRASH_AT"] = crash_at
