@@ -67,6 +67,8 @@ def test_create_form_reports_bad_dates_and_creates_nothing(client, world):
     assert not Operation.objects.filter(code="BAD-1").exists()
 
 
+# A planned operation's page reads what CEN holds for it.
+@pytest.mark.django_db(databases=["default", "cen"])
 def test_status_buttons_move_the_operation_and_refuse_illegal_moves(client, world):
     login(client, world.ocu)
     url = reverse("operations:status", kwargs={"code": world.operation.code})
