@@ -1,5 +1,9 @@
 """The benchmark world: K operations with N members spread over them, each with a token.
 
+Optionally M idle members besides, in operations of their own (BENCH-IDLE-001…, 50
+members each, slugs `bench-idle-…`): sockets that are connected and in groups, but
+whose groups stay quiet.
+
 Built with bulk inserts so that hundreds of members take seconds. Memberships are
 created directly (no membership events), with their django-guardian permissions.
 """
@@ -30,30 +34,28 @@ from .roles import ROLE_PERMISSIONS
 User = get_user_model()
 
 
-@transaction.atomic
-def bench_world_build(*, operations: int, members: int, coordinator) -> dict[str, list[str]]:
-    """Returns {group slug: [token, ...]}; idempotent for the same sizes."""
-    administration, _created = Administration.objects.get_or_create(
-        country="BE", defaults={"name": "Belgian Customs", "region": Region.EUROPE}
-    )
-    today = datetime.date.today()
-    groups = []
-    for number in range(1, operations + 1):
-        code = f"BENCH-{number:03d}"
-        operation = Operation.objects.filter(code=code).select_related("group").first()
-        if operation is None:
-            operation = operation_create(
-                code=code,
-                name=f"Benchmark operation {number}",
-                commodity_focus=CommodityCategory.DRUGS,
-                coordinating_administration=administration,
-                planned_start=today - datetime.timedelta(days=1),
-                planned_end=today + datetime.timedelta(days=30),
-                created_by=coordinator,
-            )
-            Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.ACTIVE)
-        groups.append(operation.group)
-    usernames = [f"bench.{number:05d}" for number in range(1, members + 1)]
+IDLE_GROUP_SIZE = 50
+
+
+def _operation(code: str, name: str, administration, coordinator):
+    operation = Operation.objects.filter(code=code).select_related("group").first()
+    if operation is None:
+        today = datetime.date.today()
+        operation = operation_create(
+            code=code,
+            name=name,
+            commodity_focus=CommodityCategory.DRUGS,
+            coordinating_administration=administration,
+            planned_start=today - datetime.timedelta(days=1),
+            planned_end=today + datetime.timedelta(days=30),
+            created_by=coordinator,
+        )
+        Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.ACTIVE)
+    return operation.group
+
+
+def _members(groups: list, usernames: list[str], administration) -> dict[str, list[str]]:
+    """Users with tokens, spread round-robin over `groups` as members."""
     existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     password = make_password(None)
     User.objects.bulk_create(
@@ -91,4 +93,42 @@ def bench_world_build(*, operations: int, members: int, coordinator) -> dict[str
         )
     Membership.objects.bulk_create(memberships)
     ClosedUserGroupUserObjectPermission.objects.bulk_create(permissions, ignore_conflicts=True)
+    return world
+
+
+@transaction.atomic
+def bench_world_build(
+    *, operations: int, members: int, coordinator, idle: int = 0
+) -> dict[str, list[str]]:
+    """Returns {group slug: [token, ...]}, idle groups included (slugs `bench-idle-…`);
+    idempotent for the same sizes."""
+    administration, _created = Administration.objects.get_or_create(
+        country="BE", defaults={"name": "Belgian Customs", "region": Region.EUROPE}
+    )
+    groups = [
+        _operation(
+            f"BENCH-{number:03d}", f"Benchmark operation {number}", administration, coordinator
+        )
+        for number in range(1, operations + 1)
+    ]
+    world = _members(
+        groups, [f"bench.{number:05d}" for number in range(1, members + 1)], administration
+    )
+    if idle > 0:
+        idle_groups = [
+            _operation(
+                f"BENCH-IDLE-{number:03d}",
+                f"Benchmark idle operation {number}",
+                administration,
+                coordinator,
+            )
+            for number in range(1, -(-idle // IDLE_GROUP_SIZE) + 1)
+        ]
+        world.update(
+            _members(
+                idle_groups,
+                [f"bench.idle.{number:05d}" for number in range(1, idle + 1)],
+                administration,
+            )
+        )
     return world

@@ -2,6 +2,13 @@
 
     .venv/bin/python -m tests.benchmarks.realtime            # full run (a few minutes)
     .venv/bin/python -m tests.benchmarks.realtime --quick    # one small step of each
+    .venv/bin/python -m tests.benchmarks.realtime --shape big   # one group of 1,000, 10 senders
+    .venv/bin/python -m tests.benchmarks.realtime --shape many  # 100 groups of 20 + 5,000 idle
+
+Shapes (--shape): `groups` (the default) 50 groups of 10 with one sender each; `big` one
+group of 1,000 members with 10 senders; `many` 100 groups of 20 with one sender each and
+5,000 idle sockets connected besides (members of quiet groups of 50, synced, never sent
+to).
 
 It uses its own PostgreSQL databases (cencomm_bench, cencomm_bench_cen) and Redis
 database 12 on the local services, starts a fresh server for every step, and prints a
@@ -84,7 +91,38 @@ def prepare_databases():
         )
 
 
-def build_world(operations: int, members: int) -> dict[str, list[str]]:
+# Shapes of load: groups, members in them, senders, idle sockets besides, default rates
+# (messages per second, all senders together; deliveries = rate x group size).
+SHAPES = {
+    "groups": {
+        "groups": 50,
+        "members": 500,
+        "senders": 50,
+        "idle": 0,
+        "rates": "100,200,250,275,300,400,450,500,550,600",
+        "quick_rate": "100",
+    },
+    "big": {
+        "groups": 1,
+        "members": 1000,
+        "senders": 10,
+        "idle": 0,
+        "rates": "1,2,3,4,6,8,12,16,24,32",
+        "quick_rate": "2",
+    },
+    "many": {
+        "groups": 100,
+        "members": 2000,
+        "senders": 100,
+        "idle": 5000,
+        "rates": "50,100,150,200,250,300,400",
+        "quick_rate": "50",
+    },
+}
+IDLE_PREFIX = "bench-idle-"
+
+
+def build_world(operations: int, members: int, idle: int = 0) -> dict[str, list[str]]:
     started = time.perf_counter()
     result = subprocess.run(
         [
@@ -97,6 +135,8 @@ def build_world(operations: int, members: int) -> dict[str, list[str]]:
             str(members),
             "--bench-tokens",
             "-",
+            "--bench-idle",
+            str(idle),
         ],
         cwd=ROOT,
         env=platform_env(0),
@@ -105,7 +145,8 @@ def build_world(operations: int, members: int) -> dict[str, list[str]]:
         check=True,
     )
     print(
-        f"benchmark world: {operations} operations, {members} members in {time.perf_counter() - started:.1f} s",
+        f"benchmark world: {operations} operations, {members} members, {idle} idle "
+        f"in {time.perf_counter() - started:.1f} s",
         file=sys.stderr,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -178,9 +219,21 @@ def stop(process: subprocess.Popen):
         process.kill()
 
 
+def idle_clients_for(world: dict[str, list[str]], count: int) -> list[Client]:
+    """Sockets in quiet groups: connected (and synced) beside the load, never sent to."""
+    clients = []
+    for slug, tokens in world.items():
+        if slug.startswith(IDLE_PREFIX):
+            clients.extend(
+                Client(index=-1 - len(clients) - i, group=slug, token=token)
+                for i, token in enumerate(tokens)
+            )
+    return clients[:count]
+
+
 def clients_for(world: dict[str, list[str]], members: int) -> list[Client]:
     clients = []
-    slugs = list(world)
+    slugs = [slug for slug in world if not slug.startswith(IDLE_PREFIX)]
     # Round-robin so that the first S clients (the senders) are spread over the groups.
     position = 0
     while len(clients) < members:
@@ -202,8 +255,10 @@ def one_step(
     rate: float,
     duration: float,
     processes: int = 1,
+    idle: int = 0,
 ):
-    """One rate step on fresh servers; `processes` > 1 spreads the clients over several."""
+    """One rate step on fresh servers; `processes` > 1 spreads the clients over several;
+    `idle` sockets in quiet groups are connected first and stay connected throughout."""
     ports = [free_port() for _ in range(processes)]
     servers = [start(kind, port) for port in ports]
     try:
@@ -213,8 +268,11 @@ def one_step(
         ]
         protocols = [Protocol(kind, url) for url in urls]
         clients = clients_for(world, members)
+        quiet = idle_clients_for(world, idle)
 
         async def scenario():
+            for index, protocol in enumerate(protocols):
+                await connect_all(protocol, quiet[index :: len(protocols)])
             started = time.perf_counter()
             for index, protocol in enumerate(protocols):
                 await connect_all(protocol, clients[index :: len(protocols)])
@@ -228,7 +286,7 @@ def one_step(
                 duration=duration,
                 connect_seconds=connect_seconds,
             )
-            await close_all(clients)
+            await close_all(clients + quiet)
             return result
 
         result = asyncio.run(scenario())
@@ -354,31 +412,50 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="one small step of each server")
-    parser.add_argument("--members", type=int, default=500)
-    parser.add_argument("--groups", type=int, default=50)
-    parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="groups")
+    parser.add_argument("--members", type=int, help="active members (default: the shape's)")
+    parser.add_argument("--groups", type=int, help="active groups (default: the shape's)")
+    parser.add_argument("--senders", type=int, help="senders (default: the shape's)")
+    parser.add_argument("--idle", type=int, help="idle sockets besides (default: the shape's)")
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument(
         "--rates",
-        default="100,200,250,275,300,400,450,500,550,600",
-        help="messages per second, all senders together",
+        help="messages per second, all senders together (default: the shape's)",
     )
     parser.add_argument("--kinds", default="plain,platform,bare")
-    parser.add_argument("--catch-up", type=int, default=10000)
-    parser.add_argument("--idle", type=int, default=5000)
+    parser.add_argument(
+        "--catch-up", type=int, help="missed events for the catch-up measure (default shape: 10000)"
+    )
+    parser.add_argument(
+        "--idle-memory", type=int, help="sockets for the idle memory measure (default shape: 5000)"
+    )
     parser.add_argument(
         "--processes", type=int, default=1, help="also measure the platform on this many processes"
     )
     arguments = parser.parse_args()
+    shape = SHAPES[arguments.shape]
+    for name in ("members", "groups", "senders", "idle", "rates"):
+        if getattr(arguments, name) is None:
+            setattr(arguments, name, shape[name])
+    # Catch-up and idle memory do not depend on the shape: measured with the default one.
+    default_shape = arguments.shape == "groups"
+    if arguments.catch_up is None:
+        arguments.catch_up = 10000 if default_shape else 0
+    if arguments.idle_memory is None:
+        arguments.idle_memory = 5000 if default_shape else 0
     if arguments.quick:
-        arguments.rates, arguments.duration, arguments.catch_up, arguments.idle = (
-            "100",
+        arguments.rates, arguments.duration, arguments.catch_up, arguments.idle_memory = (
+            shape["quick_rate"],
             3.0,
-            1000,
-            200,
+            1000 if arguments.catch_up else 0,
+            200 if arguments.idle_memory else 0,
         )
+    # Thousands of sockets on both ends (the servers inherit the limit).
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    load_before = os.getloadavg()
     prepare_databases()
-    world = build_world(arguments.groups, arguments.members)
+    world = build_world(arguments.groups, arguments.members, arguments.idle)
     results = []
     for rate in [float(r) for r in arguments.rates.split(",")]:
         for kind in arguments.kinds.split(","):
@@ -389,6 +466,7 @@ def main():
                 senders=arguments.senders,
                 rate=rate,
                 duration=arguments.duration,
+                idle=arguments.idle,
             )
             print(result.line(), file=sys.stderr)
             results.append(result)
@@ -401,16 +479,21 @@ def main():
                 rate=rate,
                 duration=arguments.duration,
                 processes=arguments.processes,
+                idle=arguments.idle,
             )
             print(result.line(), file=sys.stderr)
             results.append(result)
     report = {
         "machine": machine(),
         "setup": {
+            "shape": arguments.shape,
             "members": arguments.members,
             "groups": arguments.groups,
             "senders": arguments.senders,
+            "idle": arguments.idle,
             "duration": arguments.duration,
+            "load_average_before": [round(v, 2) for v in load_before],
+            "load_average_after": [round(v, 2) for v in os.getloadavg()],
         },
         "steps": [
             {
@@ -419,12 +502,14 @@ def main():
             }
             for result in results
         ],
-        "catch_up": catch_up(world, events=arguments.catch_up),
-        "idle": idle_memory(world, connections=arguments.idle),
+        "catch_up": catch_up(world, events=arguments.catch_up) if arguments.catch_up else None,
+        "idle": idle_memory(world, connections=arguments.idle_memory)
+        if arguments.idle_memory
+        else None,
     }
     out = ROOT / "var" / "benchmarks"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"realtime-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
+    (out / f"realtime-{arguments.shape}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
         json.dumps(report, indent=2)
     )
     print(render(report))
@@ -444,7 +529,12 @@ def best(steps: list[dict], kind: str, p99_limit: float) -> dict | None:
 
 
 def render(report: dict) -> str:
+    setup = report["setup"]
     lines = [
+        f"Shape {setup['shape']}: {setup['members']} members in {setup['groups']} groups, "
+        f"{setup['senders']} senders, {setup['idle']} idle sockets; load average "
+        f"{setup['load_average_before']} before, {setup['load_average_after']} after",
+        "",
         "| server | offered msg/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | missing | dup | out of order | connect s |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -464,8 +554,14 @@ def render(report: dict) -> str:
         lines.append(
             f"Platform / plain Channels at p99 ≤ 100 ms: {ours['deliveries_per_second'] / plain['deliveries_per_second']:.2f}×"
         )
-    lines.append(f"Catch-up: {report['catch_up']}")
-    lines.append(f"Idle memory: {report['idle']}")
+    if plain and ours:
+        lines.append(
+            f"Against the target (3× plain): {ours['deliveries_per_second'] / plain['deliveries_per_second'] / 3:.0%}"
+        )
+    if report["catch_up"]:
+        lines.append(f"Catch-up: {report['catch_up']}")
+    if report["idle"]:
+        lines.append(f"Idle memory: {report['idle']}")
     lines.append(f"Machine: {report['machine']}")
     return "\n".join(lines)
 

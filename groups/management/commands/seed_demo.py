@@ -86,6 +86,13 @@ class Command(BaseCommand):
             "spread over them, each with an API token",
         )
         parser.add_argument(
+            "--bench-idle",
+            type=int,
+            default=0,
+            metavar="M",
+            help="with --bench: M idle members besides, in operations BENCH-IDLE-001… of 50",
+        )
+        parser.add_argument(
             "--bench-tokens",
             metavar="FILE",
             help="write the benchmark world's tokens as JSON {group: [token, ...]} "
@@ -94,7 +101,15 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
 
     def handle(
-        self, *args, members: int, seizures: int, force: bool, bench, bench_tokens, **options
+        self,
+        *args,
+        members: int,
+        seizures: int,
+        force: bool,
+        bench,
+        bench_tokens,
+        bench_idle: int = 0,
+        **options,
     ):
         if not settings.DEBUG and not force:
             raise CommandError(
@@ -154,7 +169,10 @@ class Command(BaseCommand):
         if bench is not None:
             started = time.perf_counter()
             world = bench_world_build(
-                operations=bench[0], members=bench[1], coordinator=User.objects.get(username="ocu")
+                operations=bench[0],
+                members=bench[1],
+                coordinator=User.objects.get(username="ocu"),
+                idle=bench_idle,
             )
             self.stderr.write(
                 f"Benchmark world: {bench[0]} operations, {bench[1]} members with tokens, "
