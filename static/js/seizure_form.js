@@ -5,6 +5,12 @@
  * browser comes back online; the server stores each client_uuid once, so sending twice
  * is harmless. A service worker (static/js/sw.js) keeps the page itself available
  * offline.
+ *
+ * The client_uuid is made here, on the device, at the moment of "Report": never taken
+ * from the page, which the service worker may serve from its cache long after the
+ * server rendered it (the id there is for the form without JavaScript only). Queued
+ * items are keyed by a number IndexedDB allocates, so storing one can never replace
+ * another, whatever their client_uuids.
  */
 "use strict";
 
@@ -19,8 +25,12 @@
   const done = document.getElementById("form-done");
   const formErrors = document.getElementById("form-errors");
   const DB_NAME = "cencomm-offline";
-  const STORE = "seizures";
+  const STORE = "queue";
+  const OLD_STORE = "seizures"; // version 1, keyed by client_uuid
+  const submitButton = document.getElementById("seizure-submit");
+  const idField = form.elements.namedItem("client_uuid");
   let flushing = false;
+  let submitting = false;
   let loginNeeded = false;
 
   function openDb() {
@@ -29,10 +39,20 @@
         reject(new Error("no indexedDB"));
         return;
       }
-      const request = indexedDB.open(DB_NAME, 1);
+      const request = indexedDB.open(DB_NAME, 2);
       request.onupgradeneeded = () => {
-        const store = request.result.createObjectStore(STORE, { keyPath: "client_uuid" });
+        const db = request.result;
+        const store = db.createObjectStore(STORE, { keyPath: "local_id", autoIncrement: true });
         store.createIndex("by_user", "user");
+        // A second item with the same client_uuid is refused, never written over the first.
+        store.createIndex("by_client_uuid", "client_uuid", { unique: true });
+        if (db.objectStoreNames.contains(OLD_STORE)) {
+          const old = request.transaction.objectStore(OLD_STORE);
+          old.getAll().onsuccess = (event) => {
+            event.target.result.forEach((record) => store.add(record));
+            db.deleteObjectStore(OLD_STORE);
+          };
+        }
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
@@ -50,7 +70,9 @@
   }
 
   const queue = {
-    put: (record) => withStore("readwrite", (store) => store.put(record)),
+    add: (record) => withStore("readwrite", (store) => store.add(record)),
+    // Only for a record read from the store: its local_id names the item it replaces.
+    update: (record) => withStore("readwrite", (store) => store.put(record)),
     remove: (key) => withStore("readwrite", (store) => store.delete(key)),
     all: () => withStore("readonly", (store) => store.index("by_user").getAll(config.user)),
   };
@@ -105,9 +127,14 @@
       }
     });
     formErrors.textContent = general.length ? general.join(" ") : T.fixErrors;
-    formErrors.hidden = false;
     const first = form.querySelector("[aria-invalid='true']");
-    if (first) first.focus();
+    if (first) {
+      formErrors.hidden = false;
+      first.scrollIntoView({ block: "center" });
+      first.focus({ preventScroll: true });
+    } else {
+      reveal(formErrors);
+    }
   }
 
   function csrfToken() {
@@ -150,11 +177,11 @@
           break; // still offline: keep everything queued
         }
         if (outcome.kind === "sent") {
-          await queue.remove(record.client_uuid);
+          await queue.remove(record.local_id);
           announceSent(outcome.body);
         } else if (outcome.kind === "invalid") {
           record.errors = outcome.fields;
-          await queue.put(record);
+          await queue.update(record);
         } else if (outcome.kind === "login") {
           loginNeeded = true;
           break;
@@ -175,6 +202,14 @@
     link.textContent = T.view;
     done.append(link);
     done.hidden = false;
+  }
+
+  // After "Report" the page is scrolled to the button: the answer is shown where the
+  // officer looks, and read out, so that nobody reports the same seizure twice.
+  function reveal(element) {
+    element.hidden = false;
+    element.scrollIntoView({ block: "center" });
+    element.focus({ preventScroll: true });
   }
 
   async function render() {
@@ -208,9 +243,8 @@
         edit.textContent = T.edit;
         edit.addEventListener("click", async () => {
           fillForm(record.data);
-          form.elements.namedItem("client_uuid").value = record.client_uuid;
           showFieldErrors(record.errors);
-          await queue.remove(record.client_uuid);
+          await queue.remove(record.local_id);
           render();
         });
         item.append(detail, edit);
@@ -221,10 +255,26 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // A double tap reports once: the second tap finds the button disabled.
+    if (submitting) return;
+    submitting = true;
+    submitButton.disabled = true;
+    try {
+      await report();
+    } finally {
+      submitting = false;
+      submitButton.disabled = false;
+    }
+  });
+
+  async function report() {
     formErrors.hidden = true;
     done.hidden = true;
+    // A fresh id for this report only, made now; the field carries it for the plain
+    // form post below and is cleared once the report is kept.
+    idField.value = newClientId();
     const record = {
-      client_uuid: form.elements.namedItem("client_uuid").value || newClientId(),
+      client_uuid: idField.value,
       user: config.user,
       operation: config.operation,
       submitUrl: config.submitUrl,
@@ -232,33 +282,36 @@
       saved_at: new Date().toISOString(),
     };
     try {
-      await queue.put(record);
+      record.local_id = await queue.add(record);
     } catch (error) {
       // No IndexedDB (private mode in some browsers): send directly, as a plain form would.
       form.submit();
       return;
     }
     form.reset();
-    form.elements.namedItem("client_uuid").value = newClientId();
+    idField.value = "";
     form.elements.namedItem("seizure_date").value = record.data.seizure_date;
     form.elements.namedItem("reporting_country").value = record.data.reporting_country;
     if (!navigator.onLine) {
       done.textContent = T.saved;
-      done.hidden = false;
+      reveal(done);
     }
     await flush();
-    const stillQueued = (await queue.all()).find((item) => item.client_uuid === record.client_uuid);
+    const stillQueued = (await queue.all()).find((item) => item.local_id === record.local_id);
     if (stillQueued && stillQueued.errors) {
       fillForm(stillQueued.data);
-      form.elements.namedItem("client_uuid").value = stillQueued.client_uuid;
       showFieldErrors(stillQueued.errors);
-      await queue.remove(stillQueued.client_uuid);
+      await queue.remove(stillQueued.local_id);
       render();
     } else if (stillQueued) {
       done.textContent = T.saved;
-      done.hidden = false;
+      reveal(done);
+    } else {
+      // Sent: the confirmation (or "already received") is in place; take the eye to it.
+      // A queue flushed in the background says so too, but leaves the focus alone.
+      reveal(done);
     }
-  });
+  }
 
   document.getElementById("queue-send").addEventListener("click", flush);
   window.addEventListener("online", flush);
@@ -266,9 +319,28 @@
     if (navigator.onLine) flush();
   }, 30000);
 
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js").catch(() => {});
+  // The page and what it loads are kept for offline use from the first visit: the page
+  // itself was fetched before the service worker existed, so it is handed over.
+  async function keepOffline() {
+    if (!("serviceWorker" in navigator)) return;
+    await navigator.serviceWorker.register("/sw.js");
+    const registration = await navigator.serviceWorker.ready;
+    const urls = [
+      window.location.href,
+      ...Array.from(document.querySelectorAll("script[src]"), (element) => element.src),
+      ...Array.from(document.querySelectorAll("link[rel=stylesheet][href]"), (element) => element.href),
+    ];
+    const channel = new MessageChannel();
+    const kept = new Promise((resolve) => {
+      channel.port1.onmessage = (event) => resolve(event.data && event.data.kept);
+    });
+    registration.active.postMessage({ type: "keep", urls }, [channel.port2]);
+    if (await kept) form.dataset.offlineReady = "true";
   }
-  form.elements.namedItem("client_uuid").value = form.elements.namedItem("client_uuid").value || newClientId();
+
+  // The id the server rendered is for the form without JavaScript; this page may come
+  // from the cache, so it is dropped and each report gets its own.
+  idField.value = "";
+  keepOffline().catch(() => {});
   render().then(flush);
 })();

@@ -6,7 +6,7 @@
  */
 "use strict";
 
-const CACHE = "cencomm-v1";
+const CACHE = "cencomm-v2";
 const ASSETS = ["/static/css/cencomm.css", "/static/js/socket.js", "/static/js/seizure_form.js", "/static/img/favicon.svg"];
 
 self.addEventListener("install", (event) => {
@@ -16,6 +16,20 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys().then((keys) => Promise.all(keys.filter((key) => key !== CACHE).map((key) => caches.delete(key)))).then(() => self.clients.claim()),
+  );
+});
+
+// The form page asks for itself and what it loads to be kept: its first load came
+// before this worker controlled it, and an officer may go offline right after it.
+self.addEventListener("message", (event) => {
+  if (!event.data || event.data.type !== "keep") return;
+  const reply = (kept) => event.ports[0] && event.ports[0].postMessage({ kept });
+  const requests = (event.data.urls || []).map((url) => new Request(url, { credentials: "same-origin" })).filter(cacheable);
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => Promise.all(requests.map((request) => cache.match(request, { ignoreVary: true }).then((hit) => hit || cache.add(request)))))
+      .then(() => reply(true), () => reply(false)),
   );
 });
 
@@ -36,6 +50,8 @@ self.addEventListener("fetch", (event) => {
         }
         return response;
       })
-      .catch(() => caches.match(event.request).then((cached) => cached || Response.error())),
+      // The page varies on the language and the session, which a request made here
+      // does not carry as the browser's own navigation does: match on the address.
+      .catch(() => caches.match(event.request, { ignoreVary: true }).then((cached) => cached || Response.error())),
   );
 });

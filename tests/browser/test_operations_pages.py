@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from operations.models import Operation, Seizure
 from operations.services import operation_set_status, seizure_report, seizure_validate
@@ -60,25 +61,100 @@ def test_three_seizures_entered_offline_arrive_once_each(active, live, login_pag
     assert page.inner_text("#stat-submitted") == "3"
 
 
-def test_the_form_page_opens_again_without_a_connection(active, live, login_page):
+def test_seizures_typed_offline_after_one_visit_are_each_kept_and_sent_once(
+    active, live, login_page
+):
+    world = active
+    page = login_page("officer.fr", PASSWORD)
+    form_url = f"{live.url}/operations/{world.operation.code}/seizures/new/"
+    # One visit online: the page is kept for offline use from then on.
+    page.goto(form_url)
+    page.locator("#seizure-form[data-offline-ready=true]").wait_for(timeout=10000)
+    page.context.set_offline(True)
+    for number in range(1, 4):
+        # Each time the page comes from the cache, with the same id the server rendered.
+        page.reload()
+        assert page.is_visible("#seizure-form")
+        if number > 1:
+            page.locator(f"#queue-list li >> nth={number - 2}").wait_for()
+        fill_seizure(page, f"Kept while offline {number}", str(number))
+        page.click("#seizure-submit")
+        page.locator(f"#queue-list li >> nth={number - 1}").wait_for()
+        assert page.evaluate("document.activeElement.id") == "form-done"
+    page.reload()
+    assert page.locator("#queue-list li").count() == 3
+    assert "3 seizure(s) waiting to be sent." in page.inner_text("#queue-status")
+    assert Seizure.objects.count() == 0
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#offline-queue").wait_for(state="hidden", timeout=20000)
+    seizures = Seizure.objects.filter(operation=world.operation)
+    assert sorted(seizures.values_list("commodity_description", flat=True)) == [
+        f"Kept while offline {number}" for number in range(1, 4)
+    ]
+    assert len(set(seizures.values_list("client_uuid", flat=True))) == 3
+
+
+def test_a_report_after_one_sent_from_the_cached_page_is_not_taken_for_a_duplicate(
+    active, live, login_page
+):
     world = active
     page = login_page("officer.fr", PASSWORD)
     form_url = f"{live.url}/operations/{world.operation.code}/seizures/new/"
     page.goto(form_url)
-    # Wait until the service worker controls the page, then load it once more to cache it.
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.reload()
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.locator("#seizure-form[data-offline-ready=true]").wait_for(timeout=10000)
+    fill_seizure(page, "Sent online", "1")
+    page.click("#seizure-submit")
+    page.locator("#form-done:has-text('reported')").wait_for()
     page.context.set_offline(True)
-    page.goto(form_url)
-    assert page.is_visible("#seizure-form")
-    fill_seizure(page, "Kept while offline", "2")
+    page.reload()  # the cached copy: the server's id in it is the one just used
+    fill_seizure(page, "Typed offline", "2")
     page.click("#seizure-submit")
     page.locator("#queue-list li").first.wait_for()
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.locator("#offline-queue").wait_for(state="hidden", timeout=20000)
-    assert Seizure.objects.filter(commodity_description="Kept while offline").count() == 1
+    assert sorted(
+        Seizure.objects.filter(operation=world.operation).values_list(
+            "commodity_description", flat=True
+        )
+    ) == ["Sent online", "Typed offline"]
+    assert "Already received" not in page.inner_text("#form-done")
+
+
+def test_a_double_click_on_report_stores_one_seizure_and_the_confirmation_takes_focus(
+    active, live, login_page
+):
+    world = active
+    page = login_page("officer.fr", PASSWORD, viewport={"width": 800, "height": 600})
+    page.goto(f"{live.url}/operations/{world.operation.code}/seizures/new/")
+    fill_seizure(page, "Tapped twice", "3")
+    page.dblclick("#seizure-submit")
+    page.locator("#form-done a").wait_for()
+    page.wait_for_timeout(500)
+    assert Seizure.objects.filter(operation=world.operation).count() == 1
+    assert page.evaluate("document.activeElement.id") == "form-done"
+    expect(page.locator("#form-done")).to_be_in_viewport()
+    expect(page.locator("#seizure-submit")).to_be_enabled()
+
+
+def test_a_refusal_from_the_server_is_shown_in_view_with_the_focus(active, live, login_page):
+    world = active
+    page = login_page("officer.fr", PASSWORD, viewport={"width": 800, "height": 600})
+    page.goto(f"{live.url}/operations/{world.operation.code}/seizures/new/")
+    fill_seizure(page, "Too late", "3")
+    in_thread(
+        operation_set_status,
+        operation=world.operation,
+        status=Operation.Status.CLOSED,
+        actor=world.ocu,
+    )
+    page.click("#seizure-submit")
+    page.locator("#form-errors:not([hidden])").wait_for()
+    assert "closed" in page.inner_text("#form-errors")
+    assert page.evaluate("document.activeElement.id") == "form-errors"
+    expect(page.locator("#form-errors")).to_be_in_viewport()
+    assert Seizure.objects.count() == 0
 
 
 def test_the_dashboard_updates_live_and_shows_the_database_numbers(
