@@ -142,19 +142,23 @@ DATABASE_POOL_MIN_SIZE = int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2"))
 DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10"))
 CEN_DATABASE_POOL_MAX_SIZE = int(os.environ.get("CEN_DATABASE_POOL_MAX_SIZE", "4"))
 DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
+# Whether the pool checks a connection (an empty query, one round trip: ~20-60 us here)
+# before handing it out. After PostgreSQL restarts, every pooled connection is dead:
+# without the check each one fails one request or socket action (answered 503 /
+# `unavailable`) before it is replaced.
+DATABASE_POOL_CHECK = os.environ.get("DATABASE_POOL_CHECK", "1") == "1"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cencomm.sqlite3'}",
         conn_max_age=0,
-        # No health-check query before every use: the websocket consumers reach the
-        # database many times a second, and a broken connection is dropped on its
-        # first error anyway (measured: docs/performance.md).
-        conn_health_checks=False,
+        # With the pool, Django's health checks are the pool's check on handing out a
+        # connection (DATABASE_POOL_CHECK), not a SELECT 1 before every use.
+        conn_health_checks=DATABASE_POOL_CHECK,
     ),
     "cen": dj_database_url.parse(
         os.environ.get("CEN_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cen.sqlite3'}",
         conn_max_age=0,
-        conn_health_checks=False,
+        conn_health_checks=DATABASE_POOL_CHECK,
     ),
 }
 _pool_sizes = {

@@ -22,6 +22,8 @@ import logging
 
 import psycopg
 import psycopg_pool
+import psycopg_pool.base
+import psycopg_pool.pool
 import redis.exceptions
 from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError, connections
@@ -44,6 +46,21 @@ _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 
 class DatabaseKnownDown(Exception):
     """Raised without trying while the database is known to be down (messaging/database.py)."""
+
+
+class _CappedBackoff(psycopg_pool.base.AttemptWithBackoff):
+    """psycopg_pool waits 1, 2, 4, 8, 16 … s between attempts to reconnect: after an
+    outage of a minute, the pool would come back half a minute after PostgreSQL. Here
+    the wait stops growing at RECONNECT_MAX_DELAY seconds (still with its jitter)."""
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, RECONNECT_MAX_DELAY)
+
+
+# The pools retry a lost database at least this often (one connection attempt per pool).
+RECONNECT_MAX_DELAY = 2.0
+psycopg_pool.pool.AttemptWithBackoff = _CappedBackoff
 
 
 def database_unavailable(error: BaseException) -> bool:

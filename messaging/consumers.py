@@ -366,10 +366,10 @@ class CugConsumer(AsyncWebsocketConsumer):
 
     async def _credentials_still_valid(self, *, extend: bool = False) -> bool:
         """Check the socket's session or token now; close the socket (4401) if it fails."""
-        valid = await in_database_thread(_credentials_valid)(**self._credential())
-        if valid and extend:
-            session_key = self._credential()["session_key"]
-            valid = await in_database_thread(session_extend)(session_key=session_key)
+        credential = self._credential()
+        valid = await in_database_thread(_credentials_valid)(**credential)
+        if valid and extend and credential["auth_method"] == "session":
+            valid = await in_database_thread(session_extend)(session_key=credential["session_key"])
         if not valid and not self.closing:
             await self._close(CLOSE_UNAUTHENTICATED)
         return valid
@@ -442,7 +442,7 @@ class CugConsumer(AsyncWebsocketConsumer):
 
     async def _send_unavailable(self, error: BaseException, **extra):
         """The frame could not be served, Redis or the database being down: send it again later."""
-        logger.info("websocket action refused, a dependency is unavailable: %s", error)
+        logger.debug("websocket action refused, a dependency is unavailable: %s", error)
         extra = {k: v for k, v in extra.items() if v is not None}
         if "group" in extra:
             extra["group"] = str(extra["group"])[:80]

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -26,6 +27,7 @@ from pathlib import Path
 import websockets
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -177,6 +179,8 @@ class Client:
         self.ended = False  # closed with 4401: signed out for good
         self.refused = 0  # handshakes that failed (HTTP status, connection refused)
         self.sending: set[asyncio.Task] = set()
+        self.resend_timer: asyncio.TimerHandle | None = None
+        self.unsynced: set[str] = set()  # groups whose sync got `unavailable`
 
     async def run(self, stop: asyncio.Event, *, first_delay: float = 0.0) -> None:
         attempt = 0
@@ -207,6 +211,9 @@ class Client:
             finally:
                 self.socket = None
                 self.online.clear()
+                if self.resend_timer is not None:
+                    self.resend_timer.cancel()
+                    self.resend_timer = None
             if stop.is_set() or self.ended:
                 break
             # Back-off with jitter: 0.5 s doubling to 30 s, each wait between 0.5 and
@@ -249,46 +256,49 @@ class Client:
                     self.cursors.setdefault(frame["group"], frame["seq"])
                 elif kind == "error":
                     self.errors[frame["code"]] += 1
-                    client_id = frame.get("client_id")
                     if frame["code"] in ("unavailable", "rate_limited"):
-                        # Nothing was stored: send it again a little later.
-                        asyncio.get_running_loop().call_later(
-                            0.5 + random.random(),
-                            self._resend,
-                            socket,
-                            client_id,
-                            frame.get("group"),
-                        )
-                    elif client_id:
-                        self.pending.pop(client_id, None)
+                        # Nothing was stored: send what still waits again a little later.
+                        if frame["code"] == "unavailable" and "client_id" not in frame:
+                            self.unsynced.add(frame.get("group"))
+                        self._resend_soon(socket)
+                    elif frame.get("client_id"):
+                        self.pending.pop(frame["client_id"], None)
         finally:
             if poster is not None:
                 poster.cancel()
 
-    def _resend(self, socket, client_id: str | None, group: str | None) -> None:
-        if socket is not self.socket:
-            return  # reconnected meanwhile: the hello sent everything again
-        if client_id in self.pending:
-            frame = self.pending[client_id]
-        elif client_id is None and group in self.cursors:
-            frame = {"type": "sync", "cursors": {group: self.cursors[group]}}
-        else:
+    def _resend_soon(self, socket) -> None:
+        """One resend at a time, 2 to 3 s later (as static/js/group.js does)."""
+        if self.resend_timer is not None:
             return
-        task = asyncio.ensure_future(self._send_quietly(socket, frame))
-        self.sending.add(task)
-        task.add_done_callback(self.sending.discard)
+
+        def resend():
+            self.resend_timer = None
+            if socket is not self.socket:
+                return  # reconnected meanwhile: the hello sent everything again
+            frames = list(self.pending.values())
+            groups = {g: self.cursors[g] for g in self.unsynced if g in self.cursors}
+            self.unsynced.clear()
+            if groups:
+                frames.insert(0, {"type": "sync", "cursors": groups})
+            task = asyncio.ensure_future(self._send_quietly(socket, frames))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+
+        self.resend_timer = asyncio.get_running_loop().call_later(2 + random.random(), resend)
 
     @staticmethod
-    async def _send_quietly(socket, frame: dict) -> None:
+    async def _send_quietly(socket, frames: list[dict]) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
-            await socket.send(json.dumps(frame))
+            for frame in frames:
+                await socket.send(json.dumps(frame))
 
     def _event(self, group: str, seq: int) -> None:
         self.received.setdefault(group, []).append(seq)
         if seq > self.cursors.get(group, 0):
             self.cursors[group] = seq
 
-    async def _post_now_and_then(self, socket, stop: asyncio.Event, every: float = 0.1):
+    async def _post_now_and_then(self, socket, stop: asyncio.Event, every: float = 0.2):
         number = 0
         while not stop.is_set() and self.post_to and self.post_to in self.cursors:
             client_id = str(uuid.uuid4())
@@ -306,5 +316,77 @@ class Client:
                 return
             await asyncio.sleep(every)
 
+    def summary(self) -> dict:
+        return {
+            "errors": dict(self.errors),
+            "closes": self.closes,
+            "refused": self.refused,
+            "accepted": len(self.accepted),
+            "pending": len(self.pending),
+            "cursors": self.cursors,
+        }
+
     def caught_up(self, heads: dict[str, int]) -> bool:
         return all(self.cursors.get(group) == head for group, head in heads.items())
+
+
+# What a cluster of the test's own holds: migrated databases, and one group with three
+# posting members (the same services as the demo world; tokens as the API makes them).
+_WORLD_SCRIPT = """
+import datetime, json
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from groups.models import Administration, Region, Role
+from groups.services import membership_add, profile_ensure
+from operations.services import operation_create
+from operations.vocabularies import CommodityCategory
+from groups.two_factor import token_issue
+
+users = {}
+for username, country in [("ocu", "BE"), ("officer.fr", "FR"), ("officer.de", "DE"), ("officer.nl", "NL")]:
+    administration, _ = Administration.objects.get_or_create(
+        country=country, defaults={"name": f"Customs {country}", "region": Region.EUROPE}
+    )
+    users[username] = get_user_model().objects.create_user(username=username, password="x" * 12)
+    profile_ensure(user=users[username], administration=administration)
+today = datetime.date.today()
+operation = operation_create(
+    code="RESTART-2026", name="Restart", commodity_focus=CommodityCategory.DRUGS,
+    coordinating_administration=Administration.objects.get(country="BE"),
+    planned_start=today - datetime.timedelta(days=1), planned_end=today + datetime.timedelta(days=9),
+    created_by=users["ocu"],
+)
+for username in ("officer.fr", "officer.de", "officer.nl"):
+    membership_add(group=operation.group, user=users[username], role=Role.MEMBER, added_by=users["ocu"])
+print(json.dumps({
+    "group": operation.group.slug,
+    "tokens": {u: token_issue(user=users[u], second_factor=False).key for u in ("officer.fr", "officer.de", "officer.nl")},
+}))
+"""
+
+
+def prepare_cluster(cluster: PostgresCluster, environment: dict) -> dict:
+    """Create and migrate both databases in the cluster, as an operator would, and
+    make a group with three members. Returns the group's slug and the members' tokens."""
+    cluster.create_database("cencomm")
+    cluster.create_database("cencomm_cen")
+    for alias in ("default", "cen"):
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--database", alias, "--no-input", "-v", "0"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    made = subprocess.run(
+        [sys.executable, "-c", _WORLD_SCRIPT],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(made.stdout.strip().splitlines()[-1])

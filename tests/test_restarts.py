@@ -15,16 +15,18 @@ import asyncio
 import shutil
 import time
 
+import psycopg
 import pytest
 import requests
+import websockets
 from django.db import connections
 from rest_framework.authtoken.models import Token
 
 from groups.models import ClosedUserGroup
 from messaging.models import GroupEvent, Message
 from tests.conftest import api_token
-from tests.live import in_thread, start_daphne
-from tests.restarts import Client, RedisServer
+from tests.live import application_name, free_port, in_thread, server_environment, start_daphne
+from tests.restarts import POSTGRES_BIN, Client, PostgresCluster, RedisServer, prepare_cluster
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "cen"])
 
@@ -127,7 +129,7 @@ def test_redis_restarting_under_posting_clients_loses_and_doubles_nothing(world,
         await asyncio.sleep(1.5)
         for client in clients:
             client.post_to = None
-        await asyncio.sleep(0.3)  # the last posts' answers
+        await _until(lambda: not any(c.pending for c in (fr, ocu, late)), 20)
         heads = {
             slug: (
                 await asyncio.to_thread(
@@ -189,3 +191,154 @@ def test_redis_restarting_under_posting_clients_loses_and_doubles_nothing(world,
     assert set(de.errors) <= {"unavailable", "not_found", "forbidden"}, de.errors
     assert all(c.connections == 1 for c in (fr, ocu, late)), "a socket was dropped"
     assert "Traceback" not in errors, errors[-3000:]
+
+
+# ---- PostgreSQL restarts -------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_cluster():
+    if connections["default"].vendor != "postgresql" or not (POSTGRES_BIN / "initdb").exists():
+        pytest.skip("needs PostgreSQL's initdb and pg_ctl")
+    cluster = PostgresCluster()
+    cluster.init()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+def _cluster_query(cluster, sql: str, params=()) -> list[tuple]:
+    with psycopg.connect(cluster.url("cencomm"), autocommit=True) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def test_postgresql_down_for_ten_seconds_answers_unavailable_and_resumes_by_itself(own_cluster):
+    port = free_port()
+    database_urls = {
+        "DATABASE_URL": own_cluster.url("cencomm") + f"?application_name={application_name(port)}",
+        "CEN_DATABASE_URL": own_cluster.url("cencomm_cen"),
+    }
+    environment = server_environment(port, **database_urls)
+    world = prepare_cluster(own_cluster, environment)
+    slug, tokens = world["group"], world["tokens"]
+    server = start_daphne(
+        port,
+        **database_urls,
+        # Shorter than deployed, so that the outage's 503s come quickly in the test.
+        DATABASE_POOL_TIMEOUT="2",
+        # The periodic session check runs during the outage too, and must not end sockets.
+        WEBSOCKET_SESSION_CHECK_SECONDS="2",
+    )
+    pid = server.process.pid
+    seen = {"statuses": []}
+
+    def get(path: str, **headers) -> requests.Response:
+        response = requests.get(f"{server.url}{path}", headers=headers, timeout=30)
+        seen["statuses"].append((path, response.status_code))
+        return response
+
+    async def new_socket_close_code() -> int | None:
+        async with websockets.connect(
+            server.ws_url, additional_headers={"Authorization": f"Token {tokens['officer.nl']}"}
+        ) as socket:
+            try:
+                await asyncio.wait_for(socket.recv(), 10)
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+        return None
+
+    async def scenario():
+        stop = asyncio.Event()
+        clients = [
+            Client(server.ws_url, tokens[name], name=name, post_to=slug)
+            for name in ("officer.fr", "officer.de", "officer.nl")
+        ]
+        seen["clients"] = clients
+        tasks = [asyncio.ensure_future(client.run(stop)) for client in clients]
+        await _until(lambda: all(c.online.is_set() for c in clients), 15)
+        await asyncio.sleep(2)
+
+        await asyncio.to_thread(own_cluster.stop)
+        stopped_at = time.monotonic()
+        health = await asyncio.to_thread(get, "/health/")
+        seen["health"] = (health.status_code, health.json()["checks"])
+        api = await asyncio.to_thread(
+            get, "/api/v1/groups/", Authorization=f"Token {tokens['officer.fr']}"
+        )
+        seen["api"] = (api.status_code, api.json()["error"]["code"], api.headers.get("Retry-After"))
+        seen["page"] = (await asyncio.to_thread(get, "/groups/")).status_code
+        seen["new_socket"] = await new_socket_close_code()
+        accepted_during = sum(len(c.accepted) for c in clients)
+        await asyncio.sleep(max(0.0, 10 - (time.monotonic() - stopped_at)))
+        seen["accepted_during"] = sum(len(c.accepted) for c in clients) - accepted_during
+        seen["unavailable_during"] = sum(c.errors["unavailable"] for c in clients)
+
+        await asyncio.to_thread(own_cluster.start)
+        started_at = time.monotonic()
+        before = [len(c.accepted) for c in clients]
+        # Service resumes by itself: every client's posts are accepted again.
+        seen["posts_resume_after"] = await _until(
+            lambda: all(len(c.accepted) > n for c, n in zip(clients, before, strict=True)), 30
+        )
+        health_after = await asyncio.to_thread(get, "/health/")
+        seen["health_after"] = health_after.status_code
+        seen["api_after"] = (
+            await asyncio.to_thread(
+                get, "/api/v1/groups/", Authorization=f"Token {tokens['officer.fr']}"
+            )
+        ).status_code
+        await asyncio.sleep(1)
+        for client in clients:
+            client.post_to = None
+        # Every post still waiting is accepted in the end; then nothing more is posted.
+        await _until(lambda: not any(c.pending for c in clients), 20)
+        head = _cluster_query(
+            own_cluster, "SELECT last_seq FROM groups_closedusergroup WHERE slug = %s", [slug]
+        )[0][0]
+        seen["caught_up_after"] = await _until(
+            lambda: all(c.caught_up({slug: head}) and not c.pending for c in clients), 20
+        ) + (time.monotonic() - started_at)
+        stop.set()
+        for client in clients:
+            if client.socket is not None:
+                await client.socket.close()
+        await asyncio.gather(*tasks)
+        return clients, head
+
+    try:
+        clients, head = asyncio.run(scenario())
+    finally:
+        alive = server.process.poll() is None
+        errors = server.stop()
+    print({c.name: c.summary() for c in seen.get("clients", ())})
+    print({k: v for k, v in seen.items() if k not in ("statuses", "health", "clients")})
+    assert alive and server.process.pid == pid, errors[-3000:]
+    status, checks = seen["health"]
+    assert status == 503 and checks["database"]["ok"] is False and checks["redis"]["ok"] is True
+    assert seen["api"] == (503, "unavailable", "5")
+    assert seen["page"] == 503
+    assert seen["new_socket"] == 4503
+    assert seen["accepted_during"] == 0 and seen["unavailable_during"] > 0
+    # The pools retry at least every 2 s (cencomm/unavailable.py), not 1, 2, 4, 8, 16 s.
+    assert seen["posts_resume_after"] < 5
+    assert seen["health_after"] == 200 and seen["api_after"] == 200
+    assert not [s for s in seen["statuses"] if s[1] >= 500 and s[1] != 503], seen["statuses"]
+    group_seqs = [
+        row[0]
+        for row in _cluster_query(
+            own_cluster,
+            "SELECT e.seq FROM messaging_groupevent e JOIN groups_closedusergroup g "
+            "ON g.id = e.group_id WHERE g.slug = %s ORDER BY e.seq",
+            [slug],
+        )
+    ]
+    assert group_seqs == list(range(1, head + 1))
+    stored = dict(_cluster_query(own_cluster, "SELECT client_id::text, seq FROM messaging_message"))
+    for client in clients:
+        # Everything once, in order; no socket was dropped; every accepted post is stored.
+        assert client.received[slug] == group_seqs, client.name
+        assert client.connections == 1, (client.name, client.closes)
+        assert set(client.errors) <= {"unavailable"}, (client.name, client.errors)
+        assert client.accepted and all(
+            stored.get(cid) == seq for cid, seq in client.accepted.items()
+        ), client.name
