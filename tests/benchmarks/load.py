@@ -16,9 +16,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import websockets
+from tests.benchmarks import lightws
 
-STAMP = re.compile(r"(\d+)\|(\d+)\|([\d.]+)")
+STAMP = re.compile(rb"(\d+)\|(\d+)\|([\d.]+)")
 
 
 @dataclass
@@ -82,26 +82,15 @@ class Protocol:
 
     async def connect(self, client: Client):
         if self.kind == "platform":
-            connection = await websockets.connect(
-                self.base_url,
-                additional_headers={"Authorization": f"Token {client.token}"},
-                max_size=None,
-                compression=None,
-                open_timeout=120,
-                ping_interval=None,
+            connection = await lightws.connect(
+                self.base_url, {"Authorization": f"Token {client.token}"}
             )
             hello = json.loads(await connection.recv())
             assert hello["type"] == "hello", hello
             # As every client does: sync from the head, then live events flow.
             await connection.send(json.dumps({"type": "sync", "cursors": hello["groups"]}))
             return connection
-        return await websockets.connect(
-            f"{self.base_url}?group={client.group}",
-            max_size=None,
-            compression=None,
-            open_timeout=120,
-            ping_interval=None,
-        )
+        return await lightws.connect(f"{self.base_url}?group={client.group}")
 
     def frame(self, client: Client, stamp: str) -> str:
         if self.kind == "platform":
@@ -115,15 +104,13 @@ class Protocol:
             )
         return json.dumps({"message": stamp})
 
-    def stamp_of(self, client: Client, text: str) -> str | None:
+    def stamp_of(self, client: Client, data: bytes) -> bytes | None:
         """The frame's stamp text, or None. Kept cheap: with 1,000 sockets in one group the
         client reads tens of thousands of frames a second, so event frames are searched as
         they come and only the rare other frames are parsed."""
-        if self.kind != "platform":
-            return text
-        if '"message.created"' in text:
-            return text
-        frame = json.loads(text)
+        if self.kind != "platform" or b'"message.created"' in data:
+            return data
+        frame = json.loads(data)
         kind = frame.get("type")
         if kind == "message.accepted":
             client.accepted += 1
@@ -132,20 +119,29 @@ class Protocol:
         return None
 
 
-async def _receive(protocol: Protocol, client: Client):
-    try:
-        async for text in client.connection:
-            stamp = protocol.stamp_of(client, text)
-            if stamp is None:
-                continue
-            match = STAMP.search(stamp)
-            if match is None:
-                continue
-            sender, number, sent_at = int(match[1]), int(match[2]), float(match[3])
-            client.latencies.append(time.perf_counter() - sent_at)
-            client.streams[sender].append(number)
-    except websockets.ConnectionClosed:
+def _listen(protocol: Protocol, client: Client):
+    """Every frame from now on is checked as it arrives (no task per socket)."""
+    latencies, streams, clock = client.latencies, client.streams, time.perf_counter
+
+    def handle(data: bytes):
+        stamp = protocol.stamp_of(client, data)
+        if stamp is None:
+            return
+        match = STAMP.search(stamp)
+        if match is None:
+            return
+        latencies.append(clock() - float(match[3]))
+        streams[int(match[1])].append(int(match[2]))
+
+    def closed():
         client.errors += 1
+
+    connection = client.connection
+    for data in connection.pending:
+        handle(data)
+    connection.pending.clear()
+    connection.handler = handle
+    connection.on_close = closed
 
 
 async def connect_all(protocol: Protocol, clients: list[Client], batch: int = 100) -> float:
@@ -168,7 +164,8 @@ async def run_load(
     connect_seconds: float,
     drain_seconds: float = 5.0,
 ) -> Result:
-    receivers = [asyncio.create_task(_receive(protocol, client)) for client in clients]
+    for client in clients:
+        _listen(protocol, client)
     group_sizes: dict[str, int] = defaultdict(int)
     for client in clients:
         group_sizes[client.group] += 1
@@ -204,8 +201,9 @@ async def run_load(
         if total != last_total:
             last_total, quiet_since = total, time.perf_counter()
         await asyncio.sleep(0.1)
-    for task in receivers:
-        task.cancel()
+    for client in clients:
+        client.connection.handler = None
+        client.connection.on_close = None
 
     missing = duplicated = out_of_order = delivered = 0
     senders_by_group: dict[str, list[Client]] = defaultdict(list)

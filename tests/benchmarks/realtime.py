@@ -107,8 +107,10 @@ SHAPES = {
         "members": 1000,
         "senders": 10,
         "idle": 0,
-        "rates": "1,2,3,4,6,8,12,16,24,32",
+        "rates": "1,2,4,6,8,12,16,24",
         "quick_rate": "2",
+        # 10 senders at 1 msg/s send every 10 s: steps long enough for several each.
+        "duration": 20.0,
     },
     "many": {
         "groups": 100,
@@ -417,7 +419,7 @@ def main():
     parser.add_argument("--groups", type=int, help="active groups (default: the shape's)")
     parser.add_argument("--senders", type=int, help="senders (default: the shape's)")
     parser.add_argument("--idle", type=int, help="idle sockets besides (default: the shape's)")
-    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--duration", type=float, help="seconds per step (default: 8)")
     parser.add_argument(
         "--rates",
         help="messages per second, all senders together (default: the shape's)",
@@ -434,9 +436,12 @@ def main():
     )
     arguments = parser.parse_args()
     shape = SHAPES[arguments.shape]
+    rates_given = arguments.rates is not None
     for name in ("members", "groups", "senders", "idle", "rates"):
         if getattr(arguments, name) is None:
             setattr(arguments, name, shape[name])
+    if arguments.duration is None:
+        arguments.duration = shape.get("duration", 8.0)
     # Catch-up and idle memory do not depend on the shape: measured with the default one.
     default_shape = arguments.shape == "groups"
     if arguments.catch_up is None:
@@ -445,8 +450,8 @@ def main():
         arguments.idle_memory = 5000 if default_shape else 0
     if arguments.quick:
         arguments.rates, arguments.duration, arguments.catch_up, arguments.idle_memory = (
-            shape["quick_rate"],
-            3.0,
+            arguments.rates if rates_given else shape["quick_rate"],
+            min(arguments.duration, 5.0),
             1000 if arguments.catch_up else 0,
             200 if arguments.idle_memory else 0,
         )
@@ -543,7 +548,7 @@ def render(report: dict) -> str:
             f"| {s['kind']} | {s['rate']:.0f} | {s['deliveries_per_second']} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} | {s['missing']} | {s['duplicated']} | {s['out_of_order']} | {s['connect_seconds']:.2f} |"
         )
     lines.append("")
-    for limit in (100, 250):
+    for limit in (100, 250, 1000):
         row = []
         for kind in ("plain", "platform", "bare"):
             chosen = best(report["steps"], kind, limit)
