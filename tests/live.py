@@ -1,9 +1,11 @@
 """A real daphne process serving the test databases, for browser and protocol tests."""
 
+import collections
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -69,16 +71,26 @@ class LiveServer:
         self.process = process
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ws/"
+        # Read standard error as it comes: daphne logs every connection, and a full pipe
+        # would stop the server in the middle of a test with many sockets.
+        self._errors: collections.deque[bytes] = collections.deque(maxlen=20000)
+        self._reader = threading.Thread(target=self._read_errors, daemon=True)
+        self._reader.start()
+
+    def _read_errors(self) -> None:
+        for line in iter(self.process.stderr.readline, b""):
+            self._errors.append(line)
 
     def stop(self) -> str:
         """Stop the process; returns what it wrote to standard error (for failure reports)."""
         self.process.terminate()
         try:
-            _out, errors = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _out, errors = self.process.communicate()
-        return (errors or b"").decode(errors="replace")
+            self.process.wait()
+        self._reader.join(timeout=10)
+        return b"".join(self._errors).decode(errors="replace")
 
 
 def start_daphne(port: int | None = None, **extra_env) -> LiveServer:

@@ -160,7 +160,7 @@ def kill_process(process: subprocess.Popen) -> None:
 class Client:
     """One program on a websocket, as docs/protocol.md describes a well-behaved client."""
 
-    FIRST_RETRY, MAX_RETRY = 0.5, 30.0
+    FIRST_RETRY, MAX_RETRY = 0.5, 5.0  # as static/js/socket.js
 
     def __init__(self, url: str, token: str, *, name: str = "", post_to: str | None = None):
         self.url, self.token, self.name = url, token, name
@@ -216,8 +216,8 @@ class Client:
                     self.resend_timer = None
             if stop.is_set() or self.ended:
                 break
-            # Back-off with jitter: 0.5 s doubling to 30 s, each wait between 0.5 and
-            # 1.5 times its step, so that clients cut off together come back spread out.
+            # Back-off with jitter: 0.5 s doubling to 5 s, each wait between 0.5 and 1.5
+            # times its step, so that clients cut off together come back spread out.
             step = min(self.MAX_RETRY, self.FIRST_RETRY * 2**attempt)
             attempt += 1
             await asyncio.sleep(step * (0.5 + random.random()))
@@ -390,3 +390,122 @@ def prepare_cluster(cluster: PostgresCluster, environment: dict) -> dict:
         timeout=120,
     )
     return json.loads(made.stdout.strip().splitlines()[-1])
+
+
+# ---- a reconnect storm ---------------------------------------------------------------------
+
+
+class ConnectionSampler:
+    """Counts a server's PostgreSQL connections (pg_stat_activity, by application_name)."""
+
+    def __init__(self, dsn: str, application: str):
+        self.dsn, self.application = dsn, application
+        self.samples: list[int] = []
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as connection:
+            while not self._stop.is_set():
+                cursor = await connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                    [self.application],
+                )
+                self.samples.append((await cursor.fetchone())[0])
+                await asyncio.sleep(0.05)
+
+    def stop(self) -> int:
+        self._stop.set()
+        return max(self.samples, default=0)
+
+
+async def reconnect_storm(
+    *,
+    clients: int,
+    tokens: list[str],
+    group: str,
+    start_server,
+    kill_server,
+    post_while_down,
+    head_now,
+    sampler: ConnectionSampler,
+    catch_up_timeout: float,
+) -> dict:
+    """Connect ``clients`` sockets, kill their server, post while it is down, start it
+    again on the same port, and measure how long until every client has caught up.
+
+    ``start_server()`` (blocking) returns the server's websocket URL once it answers;
+    the other callables are blocking too and run in threads.
+    """
+    url = await asyncio.to_thread(start_server)
+    stop = asyncio.Event()
+    crowd = [
+        Client(url, tokens[number % len(tokens)], name=str(number)) for number in range(clients)
+    ]
+    sampling = asyncio.ensure_future(sampler.run())
+    # Connect them in a stream, not all in the same millisecond (a page load is spread too).
+    tasks = [
+        asyncio.ensure_future(client.run(stop, first_delay=number * 0.002))
+        for number, client in enumerate(crowd)
+    ]
+    started = time.monotonic()
+    try:
+        await _wait(lambda: all(c.online.is_set() for c in crowd), 120)
+        connected_in = time.monotonic() - started
+        head = await asyncio.to_thread(head_now)
+        await _wait(lambda: all(c.caught_up({group: head}) for c in crowd), 30)
+
+        await asyncio.to_thread(kill_server)
+        killed_at = time.monotonic()
+        await _wait(lambda: not any(c.online.is_set() for c in crowd), 10)
+        await asyncio.to_thread(post_while_down)
+        head = await asyncio.to_thread(head_now)
+        sampler.samples.clear()
+        await asyncio.to_thread(start_server)
+        back_at = time.monotonic()
+        try:
+            caught_up_in = await _wait(
+                lambda: all(c.caught_up({group: head}) for c in crowd), catch_up_timeout
+            )
+        except AssertionError:
+            late = [c for c in crowd if not c.caught_up({group: head})]
+            raise AssertionError(
+                f"{len(late)} of {clients} not caught up within {catch_up_timeout} s "
+                f"(head {head}; {sum(c.online.is_set() for c in crowd)} online); "
+                f"for instance {[c.summary() for c in late[:3]]}"
+            ) from None
+        reconnected = [c.hello_at[-1] - back_at for c in crowd]
+    finally:
+        stop.set()
+        peak = sampler.stop()
+        await asyncio.gather(
+            *(c.socket.close() for c in crowd if c.socket is not None), return_exceptions=True
+        )
+        await asyncio.gather(*tasks, sampling, return_exceptions=True)
+    reconnected.sort()
+    return {
+        "clients": clients,
+        "connected_in": round(connected_in, 2),
+        "down_for": round(back_at - killed_at, 2),
+        "caught_up_in": round(caught_up_in, 2),
+        "first_hello_after": round(reconnected[0], 2),
+        "median_hello_after": round(reconnected[len(reconnected) // 2], 2),
+        "last_hello_after": round(reconnected[-1], 2),
+        "peak_connections": peak,
+        "errors": sum((c.errors for c in crowd), Counter()),
+        "closes_after_restart": Counter(
+            code for c in crowd for code in c.closes[1:]
+        ),  # the first close of each is the kill (1006)
+        "received": [c.received.get(group, []) for c in crowd],
+        "head": head,
+    }
+
+
+async def _wait(condition, timeout: float, step: float = 0.05) -> float:
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        await asyncio.sleep(step)
+    return time.monotonic() - started

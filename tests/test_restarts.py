@@ -12,21 +12,35 @@ The reconnect storm here has 200 clients; the 2,000-client version is a benchmar
 """
 
 import asyncio
+import resource
 import shutil
 import time
+import uuid
 
 import psycopg
 import pytest
 import requests
 import websockets
+from django.conf import settings
 from django.db import connections
 from rest_framework.authtoken.models import Token
 
-from groups.models import ClosedUserGroup
+from groups.models import ClosedUserGroup, Role
+from groups.services import membership_add
 from messaging.models import GroupEvent, Message
+from messaging.services import message_post
 from tests.conftest import api_token
 from tests.live import application_name, free_port, in_thread, server_environment, start_daphne
-from tests.restarts import POSTGRES_BIN, Client, PostgresCluster, RedisServer, prepare_cluster
+from tests.restarts import (
+    POSTGRES_BIN,
+    Client,
+    ConnectionSampler,
+    PostgresCluster,
+    RedisServer,
+    kill_process,
+    prepare_cluster,
+    reconnect_storm,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "cen"])
 
@@ -342,3 +356,85 @@ def test_postgresql_down_for_ten_seconds_answers_unavailable_and_resumes_by_itse
         assert client.accepted and all(
             stored.get(cid) == seq for cid, seq in client.accepted.items()
         ), client.name
+
+
+# ---- a reconnect storm ---------------------------------------------------------------------
+
+STORM_CLIENTS = 200  # tests/benchmarks/reconnect_storm.py runs 2,000
+STORM_USERS = 20
+DEFAULT_POOL, CEN_POOL = 10, 2
+
+
+def test_clients_cut_off_together_come_back_spread_out_and_all_catch_up(world, make_user):
+    if connections["default"].vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("the storm runs on PostgreSQL and Redis")
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (min(8192, resource.getrlimit(resource.RLIMIT_NOFILE)[1]),) * 2
+    )
+    users = [make_user(f"storm.{number}") for number in range(STORM_USERS)]
+    for user in users:
+        membership_add(group=world.group, user=user, role=Role.MEMBER, added_by=world.ocu)
+    tokens = [api_token(user) for user in users]
+    port = free_port()
+    servers = []
+
+    def start_server() -> str:
+        servers.append(
+            start_daphne(
+                port,
+                DATABASE_POOL_MAX_SIZE=str(DEFAULT_POOL),
+                CEN_DATABASE_POOL_MAX_SIZE=str(CEN_POOL),
+                DEBUG="0",
+                SECURE_SSL_REDIRECT="0",
+            )
+        )
+        return servers[-1].ws_url
+
+    def kill_server() -> None:
+        kill_process(servers[-1].process)
+
+    def post_while_down() -> None:
+        for number in range(30):
+            in_thread(
+                message_post,
+                author=world.officer_fr,
+                group=world.group,
+                body=f"while the server was down {number}",
+                client_id=uuid.uuid4(),
+            )
+
+    def head_now() -> int:
+        return in_thread(lambda: ClosedUserGroup.objects.get(pk=world.group.pk).last_seq)
+
+    database = connections["default"].settings_dict
+    sampler = ConnectionSampler(
+        f"postgresql://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/postgres",
+        application_name(port),
+    )
+    try:
+        result = asyncio.run(
+            reconnect_storm(
+                clients=STORM_CLIENTS,
+                tokens=tokens,
+                group=world.group.slug,
+                start_server=start_server,
+                kill_server=kill_server,
+                post_while_down=post_while_down,
+                head_now=head_now,
+                sampler=sampler,
+                catch_up_timeout=10,
+            )
+        )
+    finally:
+        errors = servers[-1].stop() if servers else ""
+    received, head = result.pop("received"), result["head"]
+    print(result)
+    assert not result["errors"], result["errors"]
+    assert not result["closes_after_restart"], result["closes_after_restart"]
+    assert result["caught_up_in"] < 10
+    # Spread out by the clients' jitter: not everyone in the same instant.
+    assert result["last_hello_after"] - result["first_hello_after"] > 0.2
+    assert 0 < result["peak_connections"] <= DEFAULT_POOL + CEN_POOL
+    # Each client saw every event of the group once, in order.
+    assert all(seqs == list(range(1, head + 1)) for seqs in received)
+    assert "Traceback" not in errors, errors[-3000:]

@@ -288,9 +288,10 @@
         break;
       }
       case "error": {
-        if (frame.code === "rate_limited") {
-          // The server dropped a frame unread: send what still waits again, a little
-          // later (the client_id keeps each message to one copy).
+        if (frame.code === "rate_limited" || frame.code === "unavailable") {
+          // The server dropped a frame unread, or could not store it (its database or
+          // Redis is down): send what still waits again, a little later (the client_id
+          // keeps each message to one copy).
           resendPendingSoon();
           break;
         }

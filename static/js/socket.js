@@ -9,6 +9,10 @@
 "use strict";
 
 (function () {
+  const RETRY_FIRST_MS = 500;
+  const RETRY_MAX_MS = 5000;
+  const RETRY_AFTER_FLOOD_MS = 30000;
+
   function newClientId() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") {
       return window.crypto.randomUUID();
@@ -58,7 +62,12 @@
       }
       if (this.stopped) return;
       this.onState("offline");
-      const delay = Math.min(30000, 500 * 2 ** this.retry) * (0.75 + Math.random() / 2);
+      // Back-off with jitter (docs/protocol.md): a step of 0.5 s doubling up to 5 s, and
+      // a wait anywhere between half and one and a half steps, so that the pages a server
+      // restart cut off together come back spread out rather than in one burst. After
+      // 4429 (flooding) the page waits longer.
+      const step = event.code === 4429 ? RETRY_AFTER_FLOOD_MS : Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retry);
+      const delay = step * (0.5 + Math.random());
       this.retry += 1;
       window.setTimeout(() => this.connect(), delay);
     }
@@ -91,6 +100,11 @@
         case "resync_required":
           this.onFrame(frame);
           break;
+        case "error":
+          // A sync the server could not serve (its database was down): ask again later.
+          if (frame.code === "unavailable" && !frame.client_id && frame.group in this.cursors) this.resyncSoon(frame.group);
+          this.onFrame(frame);
+          break;
         default:
           this.onFrame(frame);
       }
@@ -114,6 +128,13 @@
       this.ready = true;
       this.onState("online");
       this.onReady();
+    }
+
+    resyncSoon(group) {
+      const ws = this.ws;
+      window.setTimeout(() => {
+        if (this.ws === ws && group in this.cursors) this.send({ type: "sync", cursors: { [group]: this.cursors[group] } });
+      }, 2000 + Math.random() * 1000);
     }
 
     event(group, event) {
