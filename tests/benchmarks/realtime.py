@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -426,6 +427,12 @@ def main():
     )
     parser.add_argument("--kinds", default="plain,platform,bare")
     parser.add_argument(
+        "--give-up-ms",
+        type=float,
+        default=2000,
+        help="a server whose p99 passed this (or that lost deliveries) is not tried at higher rates",
+    )
+    parser.add_argument(
         "--catch-up", type=int, help="missed events for the catch-up measure (default shape: 10000)"
     )
     parser.add_argument(
@@ -435,6 +442,8 @@ def main():
         "--processes", type=int, default=1, help="also measure the platform on this many processes"
     )
     arguments = parser.parse_args()
+    # Stopped with SIGTERM: still stop the servers of the current step.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     shape = SHAPES[arguments.shape]
     rates_given = arguments.rates is not None
     for name in ("members", "groups", "senders", "idle", "rates"):
@@ -462,8 +471,11 @@ def main():
     prepare_databases()
     world = build_world(arguments.groups, arguments.members, arguments.idle)
     results = []
+    given_up: set[str] = set()
     for rate in [float(r) for r in arguments.rates.split(",")]:
         for kind in arguments.kinds.split(","):
+            if kind in given_up:
+                continue
             result = one_step(
                 kind,
                 world,
@@ -475,6 +487,9 @@ def main():
             )
             print(result.line(), file=sys.stderr)
             results.append(result)
+            if result.p99_ms > arguments.give_up_ms or result.missing:
+                # Past its capacity a server only gets slower (a step can take minutes).
+                given_up.add(kind)
         if arguments.processes > 1 and "platform" in arguments.kinds:
             result = one_step(
                 "platform",
