@@ -134,7 +134,8 @@ class MessageList(APIView):
     )
     def get(self, request, slug: str):
         access = access_group(request.user, slug)
-        query = _ListQuery(data=request.query_params)
+        # A plain dict: from a QueryDict DRF takes an empty value for "not given".
+        query = _ListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]
         rows = list(

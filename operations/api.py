@@ -316,9 +316,12 @@ class SeizureList(APIView):
     )
     def get(self, request, code: str):
         access = access_operation(request.user, code)
-        filters = SeizureFilterSerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty query value of an optional
+        # field from a QueryDict as "not given", and `?status=` would pass unchecked.
+        params = request.query_params.dict()
+        filters = SeizureFilterSerializer(data=params)
         filters.is_valid(raise_exception=True)
-        SeizurePageSerializer(data=request.query_params).is_valid(raise_exception=True)
+        SeizurePageSerializer(data=params).is_valid(raise_exception=True)
         values = dict(filters.validated_data)
         if "reporting_country" in values:
             values["reporting_country"] = values["reporting_country"].upper()

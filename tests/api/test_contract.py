@@ -9,13 +9,13 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from rest_framework import exceptions
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cencomm.api import ERROR_CODES, positive_decimal_pattern
 from messaging.models import Attachment, Message
 from operations.models import Operation
 from operations.services import operation_set_status
+from tests.conftest import api_token
 from tests.operations.conftest import seizure_data
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 
@@ -291,3 +291,22 @@ def test_the_docs_page_loads_only_scripts_served_by_the_platform(client):
     assert directives["script-src"] == "'self'"
     for static_path in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
         assert client.get(static_path).status_code == 200, static_path
+
+
+@pytest.mark.parametrize(
+    "parameter", ["status", "commodity_category", "reporting_country", "limit"]
+)
+def test_an_empty_seizure_filter_is_refused_not_ignored(world, parameter):
+    response = token_client(world.ocu).get(
+        f"/api/v1/operations/{world.operation.code}/seizures/?{parameter}="
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == [parameter]
+
+
+@pytest.mark.parametrize("parameter", ["limit", "after"])
+def test_an_empty_message_page_parameter_is_refused(world, parameter):
+    response = token_client(world.officer_fr).get(
+        f"/api/v1/groups/{world.group.slug}/messages/?{parameter}="
+    )
+    assert response.status_code == 400
