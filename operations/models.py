@@ -44,6 +44,11 @@ class Operation(models.Model):
     group = models.OneToOneField(
         ClosedUserGroup, on_delete=models.PROTECT, related_name="operation"
     )
+    # Validated seizures go to CEN within a minute of their validation while the
+    # operation is active, not only in the final transfer (docs/transfer.md).
+    send_to_cen_continuously = models.BooleanField(
+        _("send validated seizures to CEN during the operation"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -187,6 +192,9 @@ class TransferRun(models.Model):
         WEB = "web", _("Operation page")
         API = "api", _("REST API")
         COMMAND = "command", _("Command line")
+        # Queued by validations in an operation that sends to CEN as it goes: such a
+        # run never marks the operation transferred.
+        CONTINUOUS = "continuous", _("Sent as validated")
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING)
 
@@ -208,6 +216,12 @@ class TransferRun(models.Model):
     sent = models.PositiveIntegerField(_("sent"), default=0)
     inserted = models.PositiveIntegerField(_("inserted"), default=0)
     already_present = models.PositiveIntegerField(_("already present"), default=0)
+    # In CEN already, but corrected since: rewritten with their new content hash.
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    # In CEN, but no longer validated here: removed from CEN.
+    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
+    # A seizure was validated while this run was running: queue another when it ends.
+    rerun_requested = models.BooleanField(default=False)
     left_behind = models.PositiveIntegerField(_("left behind"), default=0)
     batches_done = models.PositiveIntegerField(_("batches done"), default=0)
     rows_per_second = models.FloatField(_("rows per second"), default=0)

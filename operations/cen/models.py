@@ -28,6 +28,8 @@ class CenIngestRun(models.Model):
     rows_sent = models.PositiveIntegerField(_("rows sent"), default=0)
     rows_inserted = models.PositiveIntegerField(_("rows inserted"), default=0)
     rows_already_present = models.PositiveIntegerField(_("rows already present"), default=0)
+    rows_updated = models.PositiveIntegerField(_("rows updated"), default=0)
+    rows_withdrawn = models.PositiveIntegerField(_("rows withdrawn"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -102,6 +104,9 @@ class CenSeizure(models.Model):
         verbose_name=_("first delivered by"),
     )
     transferred_at = models.DateTimeField(_("transferred at"), auto_now_add=True)
+    # When the record last arrived or changed: a seizure corrected after it reached CEN
+    # is rewritten, its content hash new, and this moves.
+    last_changed_at = models.DateTimeField(_("last changed at"), null=True)
 
     class Meta:
         verbose_name = _("CEN seizure")
