@@ -15,7 +15,7 @@
     return element;
   }
 
-  function table(rows, caption, labelFor, strings) {
+  function table(rows, caption, labelFor, strings, format) {
     const element = document.createElement("table");
     element.className = "visually-hidden chart-table";
     const cap = document.createElement("caption");
@@ -27,14 +27,18 @@
       th.scope = "row";
       th.textContent = labelFor(row.key);
       const td = document.createElement("td");
-      td.textContent = `${row.total} (${strings.validated}: ${row.validated})`;
+      td.textContent = format ? format(row.total) : `${row.total} (${strings.validated}: ${row.validated})`;
       tr.append(th, td);
       element.append(tr);
     });
     return element;
   }
 
-  function bars(container, rows, { labelFor, caption, strings }) {
+  /* Horizontal bars. By default scaled to the largest row, validated stacked on the
+   * total; with `scale` (e.g. 100 for shares) every bar is drawn on a track of that
+   * length, and `format` writes the values (e.g. as a percentage). A row without
+   * `validated` is one plain bar. */
+  function bars(container, rows, { labelFor, caption, strings, scale, format }) {
     container.replaceChildren();
     if (!rows.length) {
       container.append(Object.assign(document.createElement("p"), { className: "muted", textContent: strings.empty }));
@@ -44,19 +48,26 @@
     // Drawn at the container's own width, so that text keeps its size on any screen.
     const width = Math.max(260, container.clientWidth || 460);
     const labelWidth = Math.min(170, Math.round(width * 0.38));
-    const barWidth = width - labelWidth - 50;
-    const max = Math.max(...rows.map((row) => row.total));
+    const barWidth = width - labelWidth - (format ? 60 : 50);
+    const max = scale || Math.max(...rows.map((row) => row.total));
+    const length = (value) => (Math.min(value, max) / max) * barWidth;
     const svg = node("svg", { viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`, role: "img", "aria-hidden": "true", class: "chart-svg" });
     rows.forEach((row, index) => {
       const y = index * rowHeight + 2;
-      const validated = (row.validated / max) * barWidth;
-      const total = (row.total / max) * barWidth;
+      const bar = (barLength, className) =>
+        node("rect", { x: labelWidth, y: y + 4, width: barLength, height: rowHeight - 10, rx: 3, class: className });
+      const total = length(row.total);
       svg.append(node("text", { x: labelWidth - 8, y: y + 18, "text-anchor": "end", class: "chart-label" }, labelFor(row.key)));
-      svg.append(node("rect", { x: labelWidth, y: y + 4, width: Math.max(total, 1), height: rowHeight - 10, rx: 3, class: "bar-submitted" }));
-      svg.append(node("rect", { x: labelWidth, y: y + 4, width: validated, height: rowHeight - 10, rx: 3, class: "bar-validated" }));
-      svg.append(node("text", { x: labelWidth + total + 6, y: y + 18, class: "chart-value", "data-key": row.key }, String(row.total)));
+      if (scale) svg.append(bar(barWidth, "bar-track"));
+      if (row.validated === undefined) {
+        svg.append(bar(total, "bar-validated"));
+      } else {
+        svg.append(bar(Math.max(total, 1), "bar-submitted"), bar(length(row.validated), "bar-validated"));
+      }
+      const valueX = labelWidth + (scale ? barWidth : total) + 6;
+      svg.append(node("text", { x: valueX, y: y + 18, class: "chart-value", "data-key": row.key }, format ? format(row.total) : String(row.total)));
     });
-    container.append(svg, table(rows, caption, labelFor, strings));
+    container.append(svg, table(rows, caption, labelFor, strings, format));
   }
 
   function columns(container, rows, { labelFor, caption, strings }) {
