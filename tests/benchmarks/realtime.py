@@ -429,7 +429,7 @@ def main():
     parser.add_argument(
         "--give-up-ms",
         type=float,
-        default=2000,
+        default=5000,
         help="a server whose p99 passed this (or that lost deliveries) is not tried at higher rates",
     )
     parser.add_argument(
