@@ -395,6 +395,21 @@ def seizure_reject(*, seizure: Seizure, actor, reason: str) -> Seizure:
 
 def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
     """The reporter corrects a rejected seizure; it goes back to `submitted`."""
+    return _seizure_amend(
+        seizure=seizure, reporter=reporter, data=data, from_status=Seizure.Status.REJECTED
+    )
+
+
+def seizure_amend(*, seizure: Seizure, reporter, data: dict) -> Seizure:
+    """The reporter puts right a seizure that awaits validation (a spreadsheet row
+    corrected and imported again); once validated or rejected it is no longer changed
+    this way."""
+    return _seizure_amend(
+        seizure=seizure, reporter=reporter, data=data, from_status=Seizure.Status.SUBMITTED
+    )
+
+
+def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) -> Seizure:
     if seizure.reported_by_id != reporter.pk:
         raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
     operation = seizure.operation
@@ -411,8 +426,10 @@ def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
             seq = allocate_seq(group_id=group.pk)
             _check_corrector(operation=operation, reporter=reporter)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
-        if seizure.status != Seizure.Status.REJECTED:
+        if seizure.status != from_status and from_status == Seizure.Status.REJECTED:
             raise ValidationError({"status": _("Only a rejected seizure is corrected.")})
+        if seizure.status != from_status:
+            raise ValidationError({"status": seizure_locked_reason(seizure)})
         for field, value in cleaned.items():
             setattr(seizure, field, value)
         seizure.status = Seizure.Status.SUBMITTED
@@ -440,3 +457,16 @@ def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:
             target=str(seizure.client_uuid),
         )
     return seizure
+
+
+def seizure_locked_reason(seizure: Seizure) -> str:
+    """Why a reviewed seizure is no longer changed by its reporter's own copy of it."""
+    if seizure.status == Seizure.Status.VALIDATED:
+        return _(
+            "This seizure was already validated: it can no longer be changed. "
+            "Put the row back as it was, or ask a coordinator."
+        )
+    return _(
+        "This seizure was rejected: correct it on its page, where the reason is given, "
+        "and put the row back as it was."
+    )

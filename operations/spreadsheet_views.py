@@ -66,9 +66,27 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
             if report.ok:
                 messages.success(
                     request,
-                    _("%(created)d seizures imported (%(already)d were already there).")
-                    % {"created": report.created, "already": report.already_there},
+                    _(
+                        "%(created)d seizures imported, %(updated)d corrected, "
+                        "%(already)d already imported."
+                    )
+                    % {
+                        "created": report.created,
+                        "updated": report.updated,
+                        "already": report.already_there,
+                    },
                 )
+                if report.warnings:
+                    rows = ", ".join(str(row) for row, _column, _text in report.warnings[:20])
+                    messages.warning(
+                        request,
+                        _(
+                            "Rows without an id were recognised by their content (rows "
+                            "%(rows)s%(more)s). Keep the template's ids, or continue from the "
+                            "export, so that a corrected row is recognised."
+                        )
+                        % {"rows": rows, "more": "…" if len(report.warnings) > 20 else ""},
+                    )
                 return redirect("operations:seizures", code=operation.code)
             context["report"] = report
             status = 400

@@ -8,15 +8,22 @@ sheet can hold is refused before it is read, every row (blank ones too) counts a
 the row limit while reading, only the columns the header names are read, and the whole
 import stops at SPREADSHEET_MAX_SECONDS.
 Every row goes through the same rules as the form (`clean_seizure_input`).
+
+A row is known by its id (the `client_uuid` column, last in the template and in every
+export, pre-filled in the template), never by the file's bytes or its place in the file:
+an officer keeps one sheet for the whole operation and uploads it again and again. A
+row already imported and unchanged is skipped; a changed one corrects its seizure while
+that awaits validation and is refused after. A row without an id is matched on its
+content (`content_key`) and the report warns about it.
 """
 
 import csv
-import hashlib
 import io
 import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,10 +45,14 @@ from messaging.services import check_may_post, message_data
 from .countries import country_choices, currency_choices
 from .models import Operation, Seizure
 from .seizure_rules import FIELDS, clean_seizure_input
-from .services import check_accepts_seizures, seizure_summary
+from .services import check_accepts_seizures, seizure_amend, seizure_locked_reason, seizure_summary
 from .vocabularies import VOCABULARIES
 
-COLUMNS = ["client_uuid", *FIELDS]
+# The id last: it is for the platform, not for the officer typing the row.
+COLUMNS = [*FIELDS, "client_uuid"]
+# Read from an export uploaded again; they are the platform's, never imported.
+EXPORT_ONLY_COLUMNS = ("status", "rejection_reason", "reporting_administration")
+ID_ALIASES = ("uuid",)  # the export's id column before it was named as the template's
 REQUIRED_COLUMNS = {
     "seizure_date",
     "reporting_country",
@@ -50,7 +61,9 @@ REQUIRED_COLUMNS = {
     "quantity",
     "unit",
 }
-EXPORT_COLUMNS = ["uuid", "status", "rejection_reason", "reporting_administration", *FIELDS]
+EXPORT_COLUMNS = [*EXPORT_ONLY_COLUMNS, *FIELDS, "client_uuid"]
+# Rows of the template that carry an id ready for the officer to fill in.
+TEMPLATE_ROWS = 2000
 MAX_MEMBERS = 200
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 100
@@ -65,7 +78,10 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     already_there: int = 0
+    updated: int = 0
     errors: list[tuple[int, str, str]] = field(default_factory=list)
+    # Rows imported all the same, that the officer should know about (no id).
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -113,6 +129,11 @@ def template_workbook(*, operation: Operation) -> bytes:
     sheet = workbook.active
     sheet.title = "Seizures"
     sheet.append(COLUMNS)
+    # Every row the officer will type carries its id already: the same row keeps it
+    # however often the sheet is uploaded, sorted or added to.
+    id_column = len(COLUMNS)
+    for row in range(2, TEMPLATE_ROWS + 2):
+        sheet.cell(row=row, column=id_column, value=str(uuid.uuid4()))
     sheet.freeze_panes = "A2"
     lists = workbook.create_sheet("Lists")
     lists.sheet_state = "hidden"
@@ -157,7 +178,10 @@ def template_workbook(*, operation: Operation) -> bytes:
     help_sheet.append(["column", _("What to write")])
     explanations = {
         "client_uuid": _(
-            "Optional. A unique identifier per seizure; leave empty and the platform makes one."
+            "The row's identifier, filled in: leave it as it is, and keep it with its row. "
+            "It lets you upload the same sheet again after adding or correcting rows. "
+            "Rows past the filled ones may stay empty: they are recognised by their "
+            "content, and the export gives every seizure its identifier."
         ),
         "seizure_date": _("Date of seizure, YYYY-MM-DD."),
         "reporting_country": _("ISO 3166 two-letter code of the reporting country."),
@@ -338,7 +362,10 @@ def read_spreadsheet(data: bytes, *, deadline: Deadline | None = None) -> list[t
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
     header = [value.strip().lower() for value in rows[0][1]]
-    unknown = [name for name in header if name and name not in COLUMNS]
+    header = ["client_uuid" if name in ID_ALIASES else name for name in header]
+    unknown = [
+        name for name in header if name and name not in COLUMNS and name not in EXPORT_ONLY_COLUMNS
+    ]
     missing = sorted(REQUIRED_COLUMNS - set(header))
     if unknown or missing:
         problems = []
@@ -352,35 +379,52 @@ def read_spreadsheet(data: bytes, *, deadline: Deadline | None = None) -> list[t
             _("The header row does not match the template (%(problems)s).")
             % {"problems": "; ".join(problems)}
         )
-    return [
-        (
-            number,
-            {
-                name: (row[index] if index < len(row) else "")
-                for index, name in enumerate(header)
-                if name
-            },
-        )
-        for number, row in rows[1:]
-    ]
+    columns = [(index, name) for index, name in enumerate(header) if name and name in COLUMNS]
+    result = []
+    for number, row in rows[1:]:
+        values = {name: (row[index] if index < len(row) else "") for index, name in columns}
+        # A template row with nothing but its ready-made id is a blank row.
+        if any(value for name, value in values.items() if name != "client_uuid"):
+            result.append((number, values))
+    return result
 
 
 # ---- importing --------------------------------------------------------------------
 
 
-def _row_uuid(value: str, *, operation: Operation, file_hash: str, number: int) -> uuid.UUID:
-    if value:
-        return uuid.UUID(value)
-    # No uuid in the file: the same row of the same file always gets the same one, so
-    # uploading a file twice stores nothing new.
-    return uuid.uuid5(UUID_NAMESPACE, f"{operation.code}:{file_hash}:{number}")
+def content_key(values: dict) -> tuple:
+    """What a seizure says, compared loosely (case, spaces, 1.50 and 1.5 are the same):
+    a row without an id is the seizure of the same administration that says the same."""
+
+    def loose(value):
+        if value is None:
+            return ""
+        if isinstance(value, Decimal):
+            return value.normalize()
+        if isinstance(value, str):
+            return " ".join(value.split()).casefold()
+        if isinstance(value, list | tuple):
+            return tuple(sorted(loose(item) for item in value))
+        return value
+
+    return tuple(loose(values.get(name)) for name in FIELDS)
+
+
+@dataclass
+class _Row:
+    number: int
+    data: dict  # as read, for the correction service
+    cleaned: dict
+    client_uuid: uuid.UUID | None
 
 
 def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportReport:
     """Import every row or none; the report names each bad row, column and reason.
 
     Who may import is checked first (a member who reports, the operation active), then
-    the file, then the rows; the checks are made again under lock when storing.
+    the file, then the rows; the checks are made again under lock when storing. Rows are
+    matched to the seizures already imported under the group's lock, so two uploads of
+    the same sheet at once store its seizures once.
     """
     check_may_import(user=reporter, operation=operation)
     administration = getattr(getattr(reporter, "profile", None), "administration", None)
@@ -390,66 +434,149 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
         )
     deadline = Deadline()
     rows = read_spreadsheet(data, deadline=deadline)
-    file_hash = hashlib.sha256(data).hexdigest()
+    if not rows:
+        raise SpreadsheetError(
+            _("The file has no seizure in it, only its header: nothing was imported.")
+        )
     report = ImportReport(rows=len(rows))
-    cleaned_rows: list[tuple[uuid.UUID, dict]] = []
+    parsed: list[_Row] = []
     seen: dict[uuid.UUID, int] = {}
     for number, row in rows:  # numbered as the user sees them: the header is row 1
         deadline.check()
-        try:
-            client_uuid = _row_uuid(
-                row.pop("client_uuid", "").strip(),
-                operation=operation,
-                file_hash=file_hash,
-                number=number,
-            )
-        except ValueError:
-            report.errors.append(
-                (number, "client_uuid", _("client_uuid must be a UUID made by the client."))
-            )
-            continue
-        if client_uuid in seen:
-            report.errors.append(
-                (
-                    number,
-                    "client_uuid",
-                    _("The same client_uuid is on row %(row)d.") % {"row": seen[client_uuid]},
+        text = row.pop("client_uuid", "").strip()
+        client_uuid = None
+        if text:
+            try:
+                client_uuid = uuid.UUID(text)
+            except ValueError:
+                report.errors.append(
+                    (number, "client_uuid", _("client_uuid must be a UUID made by the client."))
                 )
-            )
-            continue
-        seen[client_uuid] = number
+                continue
+            if client_uuid in seen:
+                report.errors.append(
+                    (
+                        number,
+                        "client_uuid",
+                        _("The same client_uuid is on row %(row)d.") % {"row": seen[client_uuid]},
+                    )
+                )
+                continue
+            seen[client_uuid] = number
         try:
-            cleaned_rows.append((client_uuid, clean_seizure_input(row, operation=operation)))
+            cleaned = clean_seizure_input(row, operation=operation)
         except ValidationError as error:
             for column, messages in error.message_dict.items():
                 report.errors.append(
                     (number, column if column != "__all__" else "", " ".join(messages))
                 )
-    existing = {
-        seizure.client_uuid: seizure
-        for seizure in Seizure.objects.filter(client_uuid__in=list(seen)).only(
-            "client_uuid", "operation_id", "reported_by_id"
-        )
-    }
-    for client_uuid, seizure in existing.items():
-        if seizure.operation_id != operation.pk or seizure.reported_by_id != reporter.pk:
-            report.errors.append(
-                (seen[client_uuid], "client_uuid", _("This client_uuid was already used."))
-            )
+            continue
+        parsed.append(_Row(number=number, data=row, cleaned=cleaned, client_uuid=client_uuid))
     if report.errors:
         report.errors.sort()
         return report
     deadline.check()
-    fresh = [
-        (client_uuid, cleaned)
-        for client_uuid, cleaned in cleaned_rows
-        if client_uuid not in existing
-    ]
-    report.already_there = len(cleaned_rows) - len(fresh)
-    if fresh:
-        _store(reporter=reporter, operation=operation, administration=administration, rows=fresh)
+    with transaction.atomic():
+        # The group's lock, taken by every report into it: the seizures read below stay
+        # the ones there until this import commits.
+        allocate_seqs(group_id=operation.group_id, count=0)
+        fresh, amended = _match(
+            rows=parsed,
+            reporter=reporter,
+            operation=operation,
+            administration=administration,
+            report=report,
+        )
+        if report.errors:
+            report.errors.sort()
+            transaction.set_rollback(True)
+            return report
+        deadline.check()
+        for row, seizure in amended:
+            seizure_amend(seizure=seizure, reporter=reporter, data=row.data)
+        if fresh:
+            _store(
+                reporter=reporter,
+                operation=operation,
+                administration=administration,
+                rows=[(row.client_uuid or uuid.uuid4(), row.cleaned) for row in fresh],
+            )
     report.created = len(fresh)
+    report.updated = len(amended)
+    report.already_there = len(parsed) - len(fresh) - len(amended)
     return report
+
+
+def _match(*, rows: list[_Row], reporter, operation, administration, report: ImportReport):
+    """Sort the rows into new seizures and corrections; the rest are already imported.
+
+    A row with an id is its seizure; a row without one takes an unclaimed seizure of the
+    reporter's administration that says the same, one seizure per row (two identical
+    rows are two seizures when there are two).
+    """
+    by_id = {
+        seizure.client_uuid: seizure
+        for seizure in Seizure.objects.filter(
+            client_uuid__in=[row.client_uuid for row in rows if row.client_uuid]
+        )
+    }
+    fresh: list[_Row] = []
+    amended: list[tuple[_Row, Seizure]] = []
+    without_id = []
+    for row in rows:
+        if row.client_uuid is None:
+            without_id.append(row)
+            continue
+        seizure = by_id.get(row.client_uuid)
+        if seizure is None:
+            fresh.append(row)
+        elif (
+            seizure.operation_id != operation.pk
+            or seizure.reporting_administration_id != administration.pk
+        ):
+            report.errors.append(
+                (row.number, "client_uuid", _("This client_uuid was already used."))
+            )
+        elif content_key(row.cleaned) == content_key(_values(seizure)):
+            pass  # already imported, unchanged
+        elif seizure.status != Seizure.Status.SUBMITTED:
+            report.errors.append((row.number, "", seizure_locked_reason(seizure)))
+        elif seizure.reported_by_id != reporter.pk:
+            report.errors.append(
+                (row.number, "", _("Only the officer who reported a seizure may correct it."))
+            )
+        else:
+            amended.append((row, seizure))
+    if without_id:
+        claimed = {seizure.pk for seizure in by_id.values()}
+        unclaimed: dict[tuple, int] = {}
+        candidates = Seizure.objects.filter(
+            operation=operation, reporting_administration=administration
+        ).values("pk", *FIELDS)
+        for values in candidates.iterator(chunk_size=5000):
+            if values["pk"] not in claimed:
+                key = content_key(values)
+                unclaimed[key] = unclaimed.get(key, 0) + 1
+        for row in without_id:
+            key = content_key(row.cleaned)
+            if unclaimed.get(key):
+                unclaimed[key] -= 1
+                message = _(
+                    "No id on this row: it was recognised by its content as a seizure "
+                    "already imported."
+                )
+            else:
+                fresh.append(row)
+                message = _(
+                    "No id on this row: it was imported as a new seizure. Keep the ids of the "
+                    "template, or use the export, so that a row corrected later is recognised."
+                )
+            report.warnings.append((row.number, "client_uuid", message))
+    return fresh, amended
+
+
+def _values(seizure: Seizure) -> dict:
+    return {name: getattr(seizure, name) for name in FIELDS}
 
 
 @transaction.atomic
@@ -543,7 +670,7 @@ def export_rows(*, operation: Operation):
     )
     for seizure in queryset.iterator(chunk_size=2000):
         values = {
-            "uuid": seizure.client_uuid,
+            "client_uuid": seizure.client_uuid,
             "status": seizure.status,
             "rejection_reason": seizure.rejection_reason,
             "reporting_administration": seizure.reporting_administration.country,

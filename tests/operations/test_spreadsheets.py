@@ -2,7 +2,9 @@ import csv
 import io
 import re
 import time
+import uuid
 import zipfile
+from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from groups.selectors import GroupNotFound
 from messaging.models import GroupEvent, Message
 from operations.models import Operation, Seizure
-from operations.services import operation_set_status
+from operations.services import operation_set_status, seizure_reject, seizure_validate
 from operations.spreadsheets import (
     COLUMNS,
     Deadline,
@@ -494,3 +496,211 @@ def test_the_operation_status_is_read_afresh_not_from_the_callers_copy(world):
         reporter=world.officer_fr, operation=stale, data=csv_bytes([seizure_data()])
     )
     assert report.ok and report.created == 1
+
+
+# ---- one sheet for the whole operation: rows known by their id, not their place ----
+
+
+def filled_template(operation, rows: list[dict], *, sheet_file: bytes | None = None) -> bytes:
+    """The operation's template (or a sheet filled before) with ``rows`` typed in from
+    the top, each on a row that came with its id."""
+    workbook = load_workbook(io.BytesIO(sheet_file or template_workbook(operation=operation)))
+    sheet = workbook["Seizures"]
+    for number, row in enumerate(rows, start=2):
+        for index, column in enumerate(COLUMNS, start=1):
+            if column == "client_uuid":
+                continue
+            value = row.get(column, "")
+            sheet.cell(number, index, ", ".join(value) if isinstance(value, list) else value)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def typed_rows(workbook: bytes) -> list[dict]:
+    """The rows of a sheet as the officer left them, each with its id."""
+    sheet = load_workbook(io.BytesIO(workbook))["Seizures"]
+    header = [cell.value for cell in sheet[1]]
+    rows = []
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        row = {
+            name: ("" if value is None else str(value))
+            for name, value in zip(header, values, strict=False)
+        }
+        if row.get("place"):
+            rows.append(row)
+    return rows
+
+
+def import_rows(world, rows: list[dict]):
+    return seizures_import(
+        reporter=world.officer_fr, operation=world.operation, data=workbook_bytes(rows)
+    )
+
+
+def test_the_template_carries_a_ready_id_on_every_row_in_the_last_column(active_world):
+    sheet = load_workbook(io.BytesIO(template_workbook(operation=active_world.operation)))[
+        "Seizures"
+    ]
+    assert [cell.value for cell in sheet[1]][-1] == "client_uuid"
+    ids = [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(ids) >= 1000 and len(set(ids)) == len(ids)
+    assert all(uuid.UUID(value) for value in ids)
+
+
+def test_the_same_sheet_imported_twice_imports_once(active_world):
+    world = active_world
+    data = filled_template(
+        world.operation, [seizure_data(commodity_description=f"r{n}") for n in range(3)]
+    )
+    first = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    again = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    assert (first.created, again.created, again.already_there, again.updated) == (3, 0, 3, 0)
+    assert again.warnings == []
+    assert Seizure.objects.count() == 3
+
+
+def test_the_sheet_saved_again_with_one_row_appended_imports_that_row(active_world):
+    world = active_world
+    rows = [seizure_data(commodity_description=f"row {n}") for n in range(500)]
+    data = filled_template(world.operation, rows)
+    first = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    # Saved again by the spreadsheet program: other bytes, the same rows and ids.
+    more = filled_template(
+        world.operation, [*rows, seizure_data(commodity_description="new")], sheet_file=data
+    )
+    second = seizures_import(reporter=world.officer_fr, operation=world.operation, data=more)
+    assert (first.created, second.created, second.already_there) == (500, 1, 500)
+    assert Seizure.objects.filter(commodity_description="new").count() == 1
+    assert Seizure.objects.count() == 501
+
+
+def test_a_reordered_sheet_imports_nothing(active_world):
+    world = active_world
+    data = filled_template(
+        world.operation, [seizure_data(commodity_description=f"r{n}") for n in range(5)]
+    )
+    seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    sorted_back = list(reversed(typed_rows(data)))
+    report = import_rows(world, sorted_back)
+    assert (report.created, report.already_there) == (0, 5)
+    assert Seizure.objects.count() == 5
+
+
+def test_a_corrected_row_updates_its_seizure_while_it_awaits_validation(active_world):
+    world = active_world
+    data = filled_template(world.operation, [seizure_data(), seizure_data(place="Le Havre port")])
+    seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    rows = typed_rows(data)
+    rows[1]["quantity"] = "40"
+    before = counts()
+    report = import_rows(world, rows)
+    assert (report.created, report.updated, report.already_there) == (0, 1, 1)
+    seizure = Seizure.objects.get(client_uuid=rows[1]["client_uuid"])
+    assert seizure.quantity == 40 and seizure.status == Seizure.Status.SUBMITTED
+    assert Seizure.objects.get(client_uuid=rows[0]["client_uuid"]).quantity == Decimal("12.5")
+    assert counts()[0] == before[0]
+    assert GroupEvent.objects.filter(group=world.group, type="seizure.corrected").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("review", "reason"),
+    [
+        (lambda seizure, world: seizure_validate(seizure=seizure, actor=world.ocu), "validated"),
+        (
+            lambda seizure, world: seizure_reject(seizure=seizure, actor=world.ocu, reason="No"),
+            "rejected",
+        ),
+    ],
+)
+def test_a_corrected_row_of_a_reviewed_seizure_is_refused_with_the_reason(
+    active_world, review, reason
+):
+    world = active_world
+    data = filled_template(world.operation, [seizure_data()])
+    seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    rows = typed_rows(data)
+    review(Seizure.objects.get(client_uuid=rows[0]["client_uuid"]), world)
+    rows[0]["quantity"] = "40"
+    rows.append(seizure_data(commodity_description="typed later"))
+    before = counts()
+    report = import_rows(world, rows)
+    assert [(row, column) for row, column, _text in report.errors] == [(2, "")]
+    assert reason in report.errors[0][2]
+    assert counts() == before
+    assert Seizure.objects.get(client_uuid=rows[0]["client_uuid"]).quantity == Decimal("12.5")
+    # Unchanged, the reviewed row is simply already imported.
+    rows[0]["quantity"] = "12.5"
+    assert import_rows(world, rows).created == 1
+
+
+def test_rows_without_ids_are_matched_on_their_content_with_a_warning(active_world):
+    world = active_world
+    # Two identical seizures are two rows: each is a seizure of its own.
+    rows = [seizure_data(), seizure_data(), seizure_data(place="Marseille port")]
+    first = seizures_import(
+        reporter=world.officer_fr, operation=world.operation, data=csv_bytes(rows)
+    )
+    assert first.created == 3
+    assert [(row, column) for row, column, _text in first.warnings] == [
+        (2, "client_uuid"),
+        (3, "client_uuid"),
+        (4, "client_uuid"),
+    ]
+    # Saved again with other spaces and case, one row added, in another order.
+    again = [
+        seizure_data(place="Marseille  PORT"),
+        seizure_data(quantity="12.50"),
+        seizure_data(commodity_description="Heroin"),
+        seizure_data(),
+    ]
+    second = seizures_import(
+        reporter=world.officer_fr, operation=world.operation, data=csv_bytes(again)
+    )
+    assert (second.created, second.already_there) == (1, 3)
+    assert "recognised by its content" in second.warnings[0][2]
+    assert Seizure.objects.count() == 4
+    # Another administration's identical seizure is not this one.
+    other = seizures_import(
+        reporter=world.officer_de,
+        operation=world.operation,
+        data=csv_bytes([seizure_data(reporting_country="DE")]),
+    )
+    assert other.created == 1
+
+
+def test_the_export_carries_the_ids_and_imports_again_as_already_imported(client, active_world):
+    world = active_world
+    seizures_import(
+        reporter=world.officer_fr,
+        operation=world.operation,
+        data=csv_bytes([seizure_data(), seizure_data(place="Lyon")]),
+    )
+    sign_in(client, world.officer_fr)
+    for name in ("seizures_export_xlsx", "seizures_export_csv"):
+        export = client.get(reverse(f"operations:{name}", kwargs={"code": world.operation.code}))
+        report = seizures_import(
+            reporter=world.officer_fr, operation=world.operation, data=export.content
+        )
+        assert (report.created, report.already_there, report.warnings) == (0, 2, [])
+    sheet = load_workbook(io.BytesIO(export_xlsx_bytes(client, world)))["Seizures"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[-1] == "client_uuid"
+    assert {row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)} == {
+        str(value) for value in Seizure.objects.values_list("client_uuid", flat=True)
+    }
+
+
+def export_xlsx_bytes(client, world) -> bytes:
+    return client.get(
+        reverse("operations:seizures_export_xlsx", kwargs={"code": world.operation.code})
+    ).content
+
+
+@pytest.mark.parametrize("kind", ["header only", "untouched template"])
+def test_an_empty_file_is_reported_as_empty_not_as_nothing_imported(active_world, kind):
+    world = active_world
+    data = csv_bytes([]) if kind == "header only" else template_workbook(operation=world.operation)
+    with pytest.raises(SpreadsheetError, match="no seizure in it"):
+        seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    assert counts() == (0, 0, GroupEvent.objects.count())

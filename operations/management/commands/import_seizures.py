@@ -58,6 +58,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Nothing imported: {len(report.errors)} problem(s) in {report.rows} rows."
             )
+        for row, _column, warning in report.warnings:
+            self.stderr.write(f"row {row}: {warning}")
         self.stdout.write(
-            f"{report.created} seizures imported, {report.already_there} already there ({report.rows} rows)."
+            f"{report.created} seizures imported, {report.updated} corrected, "
+            f"{report.already_there} already imported ({report.rows} rows)."
         )
