@@ -446,6 +446,9 @@ CEN_TRANSFER_STALE_SECONDS = int(os.environ.get("CEN_TRANSFER_STALE_SECONDS", "3
 # A queued transfer that no worker has claimed for this long: the page says a worker is
 # needed (an idle worker polls every second).
 CEN_TRANSFER_PICKUP_SECONDS = int(os.environ.get("CEN_TRANSFER_PICKUP_SECONDS", "15"))
+# An operation that sends to CEN as it goes: a validation queues a run this many seconds
+# ahead, and the validations meanwhile join it (one run for many, within a minute).
+CEN_CONTINUOUS_DELAY_SECONDS = int(os.environ.get("CEN_CONTINUOUS_DELAY_SECONDS", "30"))
 
 # Spreadsheet imports: the largest file, and the most rows, taken in one go.
 SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(10 * 1024 * 1024)))

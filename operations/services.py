@@ -1,6 +1,7 @@
 """Operations: their lifecycle, and the seizures reported during them."""
 
 import datetime
+import functools
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +49,7 @@ def operation_create(
     planned_start: datetime.date,
     planned_end: datetime.date,
     created_by,
+    send_to_cen_continuously: bool = False,
 ) -> Operation:
     """Create an operation and its closed user group, the creator as coordinator.
 
@@ -83,6 +85,7 @@ def operation_create(
             planned_start=planned_start,
             planned_end=planned_end,
             created_by=created_by,
+            send_to_cen_continuously=bool(send_to_cen_continuously),
         )
     except (IntegrityError, ValidationError) as error:
         # Taken between the check and the insert, or by a group's slug.
@@ -127,6 +130,7 @@ def _operation_create(
     planned_start: datetime.date,
     planned_end: datetime.date,
     created_by,
+    send_to_cen_continuously: bool = False,
 ) -> Operation:
     group = group_create(name=f"{code} — {name}", slug=code.lower(), created_by=created_by)
     operation = Operation.objects.create(
@@ -137,8 +141,15 @@ def _operation_create(
         planned_start=planned_start,
         planned_end=planned_end,
         group=group,
+        send_to_cen_continuously=send_to_cen_continuously,
     )
-    audit_record(actor=created_by, action=Action.OPERATION_CREATED, group=group, target=code)
+    audit_record(
+        actor=created_by,
+        action=Action.OPERATION_CREATED,
+        group=group,
+        target=code,
+        data={"send_to_cen_continuously": send_to_cen_continuously},
+    )
     return operation
 
 
@@ -218,6 +229,55 @@ def operation_reopen(*, operation: Operation, actor) -> Operation:
     return _apply_status(
         operation=operation, status=Operation.Status.ACTIVE, actor=actor, reopened=True
     )
+
+
+# While these, an operation may send its validated seizures to CEN as they are validated.
+CONTINUOUS_TRANSFER_STATUSES = (Operation.Status.PLANNED, Operation.Status.ACTIVE)
+
+
+@transaction.atomic
+def operation_set_continuous_transfer(*, operation: Operation, enabled: bool, actor) -> Operation:
+    """Send validated seizures to CEN within a minute of validation, or only at the end.
+
+    Coordinators and staff; before the operation closes (afterwards the final and
+    follow-up transfers send them). Audited, and announced in the group as
+    ``operation.settings``. Switched on, whatever is validated already goes soon.
+    """
+    _check_coordinator(operation=operation, actor=actor)
+    if not isinstance(enabled, bool):
+        raise ValidationError({"send_to_cen_continuously": _("Give true or false.")})
+    operation = Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
+    if operation.status not in CONTINUOUS_TRANSFER_STATUSES:
+        raise ValidationError(
+            {
+                "send_to_cen_continuously": _(
+                    "This operation is %(status)s: its seizures go to CEN in its final and follow-up transfers, not during the operation."
+                )
+                % {"status": Operation.Status(operation.status).label.lower()}
+            }
+        )
+    if operation.send_to_cen_continuously == enabled:
+        return operation
+    operation.send_to_cen_continuously = enabled
+    operation.save(update_fields=["send_to_cen_continuously"])
+    data = {"send_to_cen_continuously": enabled}
+    group = operation.group
+    event_record(
+        group=group, seq=allocate_seq(group_id=group.pk), type="operation.settings", data=data
+    )
+    audit_record(
+        actor=actor, action=Action.OPERATION_STATUS, group=group, target=operation.code, data=data
+    )
+    if enabled:
+        transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
+    return operation
+
+
+def _send_to_cen_soon(operation_id: int) -> None:
+    # The transfer module builds on this one (it marks operations transferred here).
+    from .transfer import cen_transfer_schedule
+
+    cen_transfer_schedule(operation_id=operation_id)
 
 
 @transaction.atomic
@@ -362,6 +422,14 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
             group=group,
             target=str(seizure.client_uuid),
         )
+        if (
+            status == Seizure.Status.VALIDATED
+            and operation.send_to_cen_continuously
+            and operation.status == Operation.Status.ACTIVE
+        ):
+            # After commit: the run must see this validation. The schedule joins a
+            # queued run, so many validations make one run.
+            transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
     return seizure
 
 

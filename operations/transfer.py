@@ -3,19 +3,24 @@
 Exactly once, across two databases that cannot share a transaction:
 
 - each batch of validated seizures is written to the `cen` database with
-  insert-or-ignore on the provenance key (source system, operation code, seizure
-  uuid), and the run's checkpoint (``CenIngestRun``) is moved on in the *same* CEN
-  transaction. A batch is either wholly there, checkpoint included, or not at all;
+  insert-or-update-when-the-content-hash-differs on the provenance key (source system,
+  operation code, seizure uuid), and the run's checkpoint (``CenIngestRun``) is moved on
+  in the *same* CEN transaction. A batch is either wholly there, checkpoint included, or not at all;
 - the platform's ``TransferRun`` only mirrors the checkpoint after the CEN commit.
   A process killed in between leaves CEN ahead of the mirror, never behind it, and
   the next attempt resumes from the CEN checkpoint; anything sent twice is ignored
-  by the provenance key;
-- at the end, reconciliation checks that CEN holds exactly the operation's
-  validated seizures, by count and by content hash, before the operation becomes
-  `transferred`.
+  by the provenance key (its hash is the same);
+- records of seizures no longer validated are removed from CEN, and reconciliation
+  checks that CEN holds exactly the operation's validated seizures, by count and by
+  content hash, before the operation becomes `transferred`.
+
+The same path serves runs during the operation (``cen_transfer_schedule``, queued by
+validations in an operation that sends to CEN as it goes): they never mark the
+operation `transferred`; the final transfer after closing does.
 
 Doors: the operation page's button and the REST API call ``cen_transfer_start``
-(queues a job for the worker, docs/transfer.md); ``manage.py transfer_to_cen``
+(queues a job for the worker, docs/transfer.md); validations queue
+``cen_transfer_schedule``; ``manage.py transfer_to_cen``
 calls ``cen_transfer_run_foreground``; the worker's task calls ``cen_transfer_run``.
 """
 
@@ -147,6 +152,10 @@ def _active_run(operation: Operation) -> TransferRun | None:
     )
 
 
+def _sends_continuously(operation: Operation) -> bool:
+    return operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE
+
+
 def _check_transferable(operation: Operation) -> None:
     if operation.status not in (Operation.Status.CLOSED, Operation.Status.TRANSFERRED):
         raise ValidationError(
@@ -192,7 +201,13 @@ def cen_transfer_start(
         _check_transferable(operation)
         run = _active_run(operation)
         resumed = run is not None
-        if run is not None:
+        if run is not None and run.via == TransferRun.Via.CONTINUOUS and run.state == State.QUEUED:
+            # Queued while the operation was active: now closed, it is the final transfer.
+            run.via = via
+            run.started_by = actor
+            run.heartbeat_at = timezone.now()
+            run.save(update_fields=["via", "started_by", "heartbeat_at"])
+        elif run is not None:
             if run.state == State.QUEUED or _run_is_alive(run):
                 raise ValidationError(
                     _("A transfer of this operation is already queued or running (run #%(run)s).")
@@ -225,18 +240,28 @@ def cen_transfer_run_foreground(
     """Run a transfer to completion in this process (``manage.py transfer_to_cen``).
 
     An operator at the command line needs no role in the group. A queued run, or
-    one whose process died, is taken over and resumed; a live one is left alone.
+    one whose process died, is taken over and resumed; a live one is left alone. An
+    active operation that sends to CEN as it goes gets a run during the operation,
+    which leaves it active.
     """
     with transaction.atomic():
         operation = (
             Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
         )
-        _check_transferable(operation)
+        continuous = _sends_continuously(operation)
+        if not continuous:
+            _check_transferable(operation)
         run = _active_run(operation)
         if run is not None and run.state == State.RUNNING and _run_is_alive(run):
             raise TransferBusy(run)
+        if run is not None and run.via == TransferRun.Via.CONTINUOUS and not continuous:
+            run.via = TransferRun.Via.COMMAND
+            run.save(update_fields=["via"])
         if run is None:
-            run = TransferRun.objects.create(operation=operation, via=TransferRun.Via.COMMAND)
+            run = TransferRun.objects.create(
+                operation=operation,
+                via=TransferRun.Via.CONTINUOUS if continuous else TransferRun.Via.COMMAND,
+            )
             audit_record(
                 actor=None,
                 action=Action.TRANSFER_STARTED,
@@ -245,6 +270,44 @@ def cen_transfer_run_foreground(
                 data={"run": run.pk, "via": TransferRun.Via.COMMAND},
             )
     return cen_transfer_run(run=run, batch_size=batch_size)
+
+
+def cen_transfer_schedule(*, operation_id: int) -> TransferRun | None:
+    """Queue a run during the operation, unless one is queued already (validations call it).
+
+    Debounced: the job waits ``CEN_CONTINUOUS_DELAY_SECONDS`` before a worker takes it,
+    so a hundred validations in that time make one run. A run already running may have
+    read past a seizure validated now: it is asked to queue another when it ends. A
+    run whose process died is queued again and resumes from its CEN checkpoint.
+    """
+    with transaction.atomic():
+        operation = (
+            Operation.objects.select_for_update().select_related("group").get(pk=operation_id)
+        )
+        if not _sends_continuously(operation):
+            return None
+        run = _active_run(operation)
+        if run is None:
+            return _queue_continuous(operation)
+        if run.state == State.RUNNING and not _run_is_alive(run):
+            run.state = State.QUEUED
+            run.heartbeat_at = timezone.now()
+            run.save(update_fields=["state", "heartbeat_at"])
+            run_cen_transfer.enqueue(run.pk)
+        elif run.state == State.RUNNING and not run.rerun_requested:
+            run.rerun_requested = True
+            run.save(update_fields=["rerun_requested"])
+    return run
+
+
+def _queue_continuous(operation: Operation) -> TransferRun:
+    """The caller holds the operation's row lock and has seen no active run."""
+    run = TransferRun.objects.create(operation=operation, via=TransferRun.Via.CONTINUOUS)
+    run_after = timezone.now() + datetime.timedelta(seconds=settings.CEN_CONTINUOUS_DELAY_SECONDS)
+    # Written in this transaction, like the button's job: run and job together or neither.
+    run_cen_transfer.using(run_after=run_after).enqueue(run.pk)
+    event_append(group=operation.group, type="transfer.queued", data=run_data(run))
+    return run
 
 
 # ---- running ------------------------------------------------------------------------
@@ -294,7 +357,9 @@ class BatchCounts:
     batches_done: int = 0
     sent: int = 0
     inserted: int = 0
+    updated: int = 0
     already_present: int = 0
+    withdrawn: int = 0
 
 
 def _execute(run: TransferRun, *, batch_size: int) -> TransferRun:
@@ -325,7 +390,9 @@ def _execute(run: TransferRun, *, batch_size: int) -> TransferRun:
         batches_done=checkpoint.batches_done,
         sent=checkpoint.rows_sent,
         inserted=checkpoint.rows_inserted,
+        updated=checkpoint.rows_updated,
         already_present=checkpoint.rows_already_present,
+        withdrawn=checkpoint.rows_withdrawn,
     )
     sent_this_attempt = 0
     # What this attempt sent, so reconciliation need not map those seizures again.
@@ -334,17 +401,19 @@ def _execute(run: TransferRun, *, batch_size: int) -> TransferRun:
     written_now: set[str] = set()
     last_event_at = None
 
-    def batch_committed(records: list[dict], inserted_uuids: list) -> None:
+    def batch_committed(records: list[dict], written: tuple[list, list]) -> None:
         nonlocal sent_this_attempt, last_event_at
         transfer_crash_point("between_batches")
+        inserted_uuids, updated_uuids = written
         for record in records:
             sent_hashes[str(record["seizure_uuid"])] = record["content_hash"]
-        written_now.update(str(key) for key in inserted_uuids)
+        written_now.update(str(key) for key in (*inserted_uuids, *updated_uuids))
         inserted = len(inserted_uuids)
         counts.batches_done += 1
         counts.sent += len(records)
         counts.inserted += inserted
-        counts.already_present += len(records) - inserted
+        counts.updated += len(updated_uuids)
+        counts.already_present += len(records) - inserted - len(updated_uuids)
         sent_this_attempt += len(records)
         TRANSFER_BATCHES.labels(operation=operation.code).inc()
         TRANSFER_ROWS.labels(operation=operation.code).inc(inserted)
@@ -378,7 +447,13 @@ def _execute(run: TransferRun, *, batch_size: int) -> TransferRun:
     finally:
         writer.close()
 
-    run.report = {**run.report, "delivered": _delivered(checkpoint)}
+    withdrawn = _withdraw(checkpoint, operation)
+    counts.withdrawn += len(withdrawn)
+    run.report = {
+        **run.report,
+        "delivered": _delivered(checkpoint),
+        "withdrawn": [*run.report.get("withdrawn", []), *withdrawn][:REPORT_LIST_LIMIT],
+    }
     TransferRun.objects.filter(pk=run.pk).update(report=run.report)
 
     transfer_crash_point("before_reconciliation")
@@ -422,6 +497,39 @@ class _CenWriter:
             self.executor.shutdown()
 
 
+def _withdraw(checkpoint: CenIngestRun, operation: Operation) -> list[str]:
+    """Remove from CEN the records of the operation's seizures no longer validated here.
+
+    CEN keeps exactly the operation's validated seizures: a seizure taken back from
+    validation after it reached CEN leaves it, and comes back if validated again. The
+    removal and its count in the checkpoint are one CEN transaction, so a run killed
+    and run again counts each removal once. A CEN row of no seizure of this operation
+    is not the platform's to remove: reconciliation reports it as unexpected.
+    """
+    not_validated = {
+        str(key)
+        for key in Seizure.objects.filter(operation=operation)
+        .exclude(status=Seizure.Status.VALIDATED)
+        .values_list("client_uuid", flat=True)
+    }
+    rows = CenSeizure.objects.using(CEN).filter(
+        source_system=SOURCE_SYSTEM, operation_code=operation.code
+    )
+    gone = sorted(
+        str(key) for key in rows.values_list("seizure_uuid", flat=True) if str(key) in not_validated
+    )
+    if not gone:
+        return []
+    with transaction.atomic(using=CEN):
+        removed = 0
+        for start in range(0, len(gone), 5000):
+            removed += rows.filter(seizure_uuid__in=gone[start : start + 5000]).delete()[0]
+        CenIngestRun.objects.using(CEN).filter(pk=checkpoint.pk).update(
+            rows_withdrawn=F("rows_withdrawn") + removed, updated_at=timezone.now()
+        )
+    return gone
+
+
 def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
@@ -429,88 +537,122 @@ def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
 
 def _write_batch(
     checkpoint: CenIngestRun, records: list[dict], canonicals: list[str], *, last_seizure_pk: int
-) -> list:
-    """One CEN transaction: the batch, insert-or-ignore, and the checkpoint.
+) -> tuple[list, list]:
+    """One CEN transaction: the batch, insert-or-update-when-changed, and the checkpoint.
 
-    Returns the uuids of the rows it inserted (the others were already there).
+    Returns the uuids of the rows it inserted and of those it updated (their content
+    hash differed: corrected since they reached CEN); the others were already there.
     """
     with transaction.atomic(using=CEN):
         if connections[CEN].vendor == "postgresql":
-            inserted = _insert_or_ignore_postgresql(checkpoint, records, canonicals)
+            inserted, updated = _upsert_postgresql(checkpoint, records, canonicals)
         else:
-            inserted = _insert_or_ignore_portable(checkpoint, records)
+            inserted, updated = _upsert_portable(checkpoint, records)
         transfer_crash_point("mid_batch")
         CenIngestRun.objects.using(CEN).filter(pk=checkpoint.pk).update(
             last_seizure_pk=last_seizure_pk,
             batches_done=F("batches_done") + 1,
             rows_sent=F("rows_sent") + len(records),
             rows_inserted=F("rows_inserted") + len(inserted),
-            rows_already_present=F("rows_already_present") + len(records) - len(inserted),
+            rows_updated=F("rows_updated") + len(updated),
+            rows_already_present=F("rows_already_present")
+            + len(records)
+            - len(inserted)
+            - len(updated),
             updated_at=timezone.now(),
         )
-    return inserted
+    return inserted, updated
 
 
-def _insert_or_ignore_portable(checkpoint: CenIngestRun, records: list[dict]) -> list:
-    """bulk_create(ignore_conflicts=True): INSERT OR IGNORE on SQLite, ON CONFLICT DO NOTHING
-    elsewhere. It cannot say which rows it inserted, so the batch's keys are looked up first
-    (only one run per operation writes at a time); the provenance key keeps replays harmless."""
-    present = set(
+def _upsert_portable(checkpoint: CenIngestRun, records: list[dict]) -> tuple[list, list]:
+    """The batch's keys and hashes are looked up first (only one run per operation writes
+    at a time); new records go in with bulk_create(ignore_conflicts=True) — INSERT OR IGNORE
+    on SQLite — and records whose hash differs are rewritten one by one."""
+    present = dict(
         CenSeizure.objects.using(CEN)
         .filter(
             source_system=SOURCE_SYSTEM,
             operation_code=checkpoint.operation_code,
             seizure_uuid__in=[record["seizure_uuid"] for record in records],
         )
-        .values_list("seizure_uuid", flat=True)
+        .values_list("seizure_uuid", "content_hash")
     )
+    now = timezone.now()
     fresh = [
-        CenSeizure(ingest_run_id=checkpoint.pk, **record)
+        CenSeizure(ingest_run_id=checkpoint.pk, last_changed_at=now, **record)
         for record in records
         if record["seizure_uuid"] not in present
     ]
     CenSeizure.objects.using(CEN).bulk_create(
-        fresh, ignore_conflicts=True, batch_size=MAX_QUERY_PARAMETERS // (len(RECORD_FIELDS) + 3)
+        fresh, ignore_conflicts=True, batch_size=MAX_QUERY_PARAMETERS // (len(RECORD_FIELDS) + 4)
     )
-    return [record.seizure_uuid for record in fresh]
+    changed = [
+        record
+        for record in records
+        if record["seizure_uuid"] in present
+        and present[record["seizure_uuid"]] != record["content_hash"]
+    ]
+    for record in changed:
+        CenSeizure.objects.using(CEN).filter(
+            source_system=record["source_system"],
+            operation_code=record["operation_code"],
+            seizure_uuid=record["seizure_uuid"],
+        ).update(last_changed_at=now, **record)
+    return [record.seizure_uuid for record in fresh], [record["seizure_uuid"] for record in changed]
 
 
 @functools.cache
-def _postgresql_insert_sql() -> str:
+def _postgresql_upsert_sql() -> str:
     connection = connections[CEN]
     quote = connection.ops.quote_name
     fields = [CenSeizure._meta.get_field(name) for name in (*RECORD_FIELDS, "content_hash")]
     columns = ", ".join(quote(field.column) for field in fields)
     shape = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
-    key = ", ".join(quote(name) for name in ("source_system", "operation_code", "seizure_uuid"))
+    key_names = ("source_system", "operation_code", "seizure_uuid")
+    key = ", ".join(quote(name) for name in key_names)
+    table = quote(CenSeizure._meta.db_table)
+    changes = ", ".join(
+        f"{quote(field.column)} = EXCLUDED.{quote(field.column)}"
+        for field in fields
+        if field.name not in key_names
+    )
+    changed = quote("last_changed_at")
     return (
-        f"INSERT INTO {quote(CenSeizure._meta.db_table)} "  # noqa: S608 - names from the model
-        f"({columns}, {quote('ingest_run_id')}, {quote('transferred_at')}) "
-        f"SELECT {columns}, %s, %s FROM json_to_recordset(%s::json) AS batch({shape}) "
-        f"ON CONFLICT ({key}) DO NOTHING RETURNING {quote('seizure_uuid')}"
+        f"INSERT INTO {table} "  # noqa: S608 - names from the model
+        f"({columns}, {quote('ingest_run_id')}, {quote('transferred_at')}, {changed}) "
+        f"SELECT {columns}, %s, %s, %s FROM json_to_recordset(%s::json) AS batch({shape}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {changes}, {changed} = EXCLUDED.{changed} "
+        f"WHERE {table}.{quote('content_hash')} <> EXCLUDED.{quote('content_hash')} "
+        # xmax is 0 on a row this statement inserted, set on one it updated.
+        f"RETURNING {quote('seizure_uuid')}, (xmax = 0)"
     )
 
 
-def _insert_or_ignore_postgresql(
+def _upsert_postgresql(
     checkpoint: CenIngestRun, records: list[dict], canonicals: list[str]
-) -> list:
-    """The same insert-or-ignore in one statement: INSERT … SELECT FROM jsonb_to_recordset(…)
-    ON CONFLICT DO NOTHING RETURNING. The batch travels as the records' canonical JSON (already
-    made for their hashes) and PostgreSQL parses it; RETURNING says exactly what was new."""
+) -> tuple[list, list]:
+    """Insert-or-update-when-changed in one statement: INSERT … SELECT FROM json_to_recordset(…)
+    ON CONFLICT DO UPDATE … WHERE the stored hash differs, RETURNING. The batch travels as the
+    records' canonical JSON (already made for their hashes) and PostgreSQL parses it;
+    RETURNING says exactly what was new and what was rewritten."""
     payload = ",".join(
         f'{canonical[:-1]},"content_hash":"{record["content_hash"]}"}}'
         for record, canonical in zip(records, canonicals, strict=True)
     )
+    now = timezone.now()
     with connections[CEN].cursor() as cursor:
-        cursor.execute(_postgresql_insert_sql(), [checkpoint.pk, timezone.now(), f"[{payload}]"])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(_postgresql_upsert_sql(), [checkpoint.pk, now, now, f"[{payload}]"])
+        written = cursor.fetchall()
+    return [key for key, fresh in written if fresh], [key for key, fresh in written if not fresh]
 
 
 def _mirror_progress(run: TransferRun, counts: BatchCounts, *, rate: float, emit_event: bool):
     run.batches_done = counts.batches_done
     run.sent = counts.sent
     run.inserted = counts.inserted
+    run.updated = counts.updated
     run.already_present = counts.already_present
+    run.withdrawn = counts.withdrawn
     run.rows_per_second = round(rate, 1)
     run.heartbeat_at = timezone.now()
     with transaction.atomic():
@@ -518,7 +660,9 @@ def _mirror_progress(run: TransferRun, counts: BatchCounts, *, rate: float, emit
             batches_done=run.batches_done,
             sent=run.sent,
             inserted=run.inserted,
+            updated=run.updated,
             already_present=run.already_present,
+            withdrawn=run.withdrawn,
             rows_per_second=run.rows_per_second,
             heartbeat_at=run.heartbeat_at,
         )
@@ -711,18 +855,28 @@ def _finish(
     except Exception:  # the quality table must never hide the run's own outcome
         logger.exception("data quality for transfer run %s", run.pk)
     with transaction.atomic():
+        # The operation's row first, then the run's, in the order every other service
+        # takes them (cen_transfer_start, cen_transfer_schedule): no deadlock between them.
+        Operation.objects.select_for_update().filter(pk=operation.pk).first()
         run = (
             TransferRun.objects.select_for_update(of=("self",))
             .select_related("operation__group", "started_by")
             .get(pk=run.pk)
         )
-        if reconciled:
+        continuous = run.via == TransferRun.Via.CONTINUOUS
+        # A run during the operation leaves it active: the final transfer marks it.
+        if reconciled and not continuous:
             operation_mark_transferred(operation=operation)
         run.state = State.RECONCILED if reconciled else State.FAILED
         run.finished_at = timezone.now()
         run.report = report
         run.save(update_fields=["state", "finished_at", "report"])
         event_append(group=operation.group, type="transfer.finished", data=run_data(run))
+        if run.rerun_requested:
+            # Validated while this run ran, perhaps behind its reading: another run.
+            operation = Operation.objects.select_related("group").get(pk=operation.pk)
+            if _sends_continuously(operation):
+                _queue_continuous(operation)
         audit_record(
             actor=run.started_by,
             action=Action.TRANSFER_FINISHED,
@@ -733,7 +887,9 @@ def _finish(
                 "state": run.state,
                 "sent": run.sent,
                 "inserted": run.inserted,
+                "updated": run.updated,
                 "already_present": run.already_present,
+                "withdrawn": run.withdrawn,
                 "left_behind": run.left_behind,
             },
         )

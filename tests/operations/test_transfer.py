@@ -250,24 +250,18 @@ def test_a_cen_row_that_differs_fails_the_run_and_the_operation_stays_closed(clo
 
 
 def test_an_unexpected_cen_row_fails_the_run_with_a_report(closed_world):
+    # A record of no seizure of this operation: not the platform's to remove.
+    stranger = uuid.uuid4()
+    source = Seizure.objects.filter(pk=closed_world.made["submitted"][0].pk).values(*SOURCE_FIELDS)
     CenSeizure.objects.using("cen").create(
-        **{
-            **cen_record(
-                Seizure.objects.filter(pk=closed_world.made["submitted"][0].pk)
-                .values(*SOURCE_FIELDS)
-                .get(),
-                operation_code="TEST-2026",
-            )
-        }
+        **cen_record({**source.get(), "client_uuid": stranger}, operation_code="TEST-2026")
     )
     with pytest.raises(CommandError) as error:
         call_command("transfer_to_cen", "TEST-2026", stdout=io.StringIO())
     assert "transfer failed" in str(error.value) and "1 unexpected" in str(error.value)
     run = TransferRun.objects.get(operation=closed_world.operation)
     assert run.state == TransferRun.State.FAILED
-    assert run.report["reconciliation"]["unexpected"] == [
-        str(closed_world.made["submitted"][0].client_uuid)
-    ]
+    assert run.report["reconciliation"]["unexpected"] == [str(stranger)]
     assert Operation.objects.get(pk=closed_world.operation.pk).status == "closed"
 
 
@@ -622,17 +616,41 @@ def test_postgresql_reconciles_by_digest_and_it_matches_ours(closed_world):
     assert _digest_in_cen("NOTHING-HERE") == _digest({})
 
 
-def test_the_portable_insert_or_ignore_counts_like_the_postgresql_one(closed_world):
-    from operations.transfer import _insert_or_ignore_portable
+@pytest.mark.parametrize("writer", ["_upsert_portable", "_upsert_postgresql"])
+def test_the_portable_upsert_counts_like_the_postgresql_one(closed_world, writer):
+    from operations import transfer
+    from operations.cen.mapping import cen_record_json
 
-    rows = Seizure.objects.filter(status="validated").values(*SOURCE_FIELDS)
-    records = [cen_record(row, operation_code="TEST-2026") for row in rows]
+    def write(records):
+        if writer == "_upsert_portable":
+            return transfer._upsert_portable(checkpoint, [record for record, _ in records])
+        return transfer._upsert_postgresql(
+            checkpoint, [record for record, _ in records], [canonical for _, canonical in records]
+        )
+
+    rows = list(Seizure.objects.filter(status="validated").order_by("pk").values(*SOURCE_FIELDS))
+    records = [cen_record_json(row, operation_code="TEST-2026") for row in rows]
     checkpoint = CenIngestRun.objects.using("cen").create(
         run_id=1, source_system=SOURCE_SYSTEM, operation_code="TEST-2026"
     )
-    assert len(_insert_or_ignore_portable(checkpoint, records[:3])) == 3
-    assert len(_insert_or_ignore_portable(checkpoint, records)) == 4
+    inserted, updated = write(records[:3])
+    assert (len(inserted), updated) == (3, [])
+    inserted, updated = write(records)
+    assert (len(inserted), updated) == (4, [])
     assert cen_rows("TEST-2026") == expected_rows(closed_world.operation)
+    before = CenSeizure.objects.using("cen").get(seizure_uuid=rows[1]["client_uuid"])
+
+    corrected = {**rows[1], "place": "Port of Antwerp, berth 12"}
+    inserted, updated = write([records[0], cen_record_json(corrected, operation_code="TEST-2026")])
+    assert (inserted, [str(key) for key in updated]) == ([], [str(rows[1]["client_uuid"])])
+    after = CenSeizure.objects.using("cen").get(seizure_uuid=rows[1]["client_uuid"])
+    assert after.place == "Port of Antwerp, berth 12"
+    assert after.content_hash != before.content_hash
+    assert after.content_hash == content_hash(
+        {name: getattr(after, name) for name in RECORD_FIELDS}
+    )
+    assert after.last_changed_at > before.last_changed_at
+    assert after.transferred_at == before.transferred_at
 
 
 @pytest.mark.embedded
