@@ -276,6 +276,29 @@ def pg_connections() -> dict[str, int]:
     return {name.removeprefix("cencomm-soak-") or "other": count for name, count in rows}
 
 
+def sockets_gauge(ports: list[int]) -> int | None:
+    """What the daphne processes believe is open: cencomm_websockets_connected, summed."""
+    total = 0
+    for port in ports:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+        except OSError:
+            return None
+        for metric in text.splitlines():
+            if metric.startswith("cencomm_websockets_connected "):
+                total += int(float(metric.split()[1]))
+    return total
+
+
+def redis_keys() -> int:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return client.dbsize()
+    finally:
+        client.close()
+
+
 def p99(values: list[float]) -> float:
     if not values:
         return 0.0
@@ -563,12 +586,20 @@ class Soak:
             "minute": round((time.perf_counter() - started) / 60, 1),
             "rss_mib": {name: rss_mib(pid_list) for name, pid_list in pids.items()},
             "pg_connections": pg_connections(),
+            "sockets_open": sum(
+                1 for m in self.members if m.socket is not None and not m.socket.closed
+            ),
+            "sockets_gauge": sockets_gauge(self.deployment.ports),
+            "redis_keys": redis_keys(),
             "counts": dict(interval.counts),
             "ws_p99_ms": p99(interval.ws_ms),
             "http_p99_ms": p99(interval.http_ms),
             "undelivered_messages": lost,
             "undelivered_deliveries": lost_deliveries,
             "log_errors": {name: len(lines) for name, lines in log_errors.items()},
+            "log_errors_by_message": dict(
+                Counter(error_message(text) for lines in log_errors.values() for text in lines)
+            ),
             "failures": interval.failures[:20],
             "log_error_lines": {name: lines[:10] for name, lines in log_errors.items()},
             "load_average": [round(v, 2) for v in os.getloadavg()],
@@ -621,6 +652,14 @@ class Soak:
                 await member.socket.close()
 
 
+def error_message(text: str) -> str:
+    """A logged error's message (the JSON log's `message`), to count them by kind."""
+    try:
+        return json.loads(text)["message"][:120]
+    except (ValueError, KeyError, TypeError):
+        return text[:120]
+
+
 def line(row: dict) -> str:
     counts = row["counts"]
     rss = " ".join(f"{name} {mib:.0f}" for name, mib in row["rss_mib"].items())
@@ -631,7 +670,9 @@ def line(row: dict) -> str:
         f"reconnects {counts.get('reconnects', 0)} seizures {counts.get('seizures', 0)} "
         f"pages {counts.get('pages', 0)} api {counts.get('api', 0)}  "
         f"ws p99 {row['ws_p99_ms']} ms  http p99 {row['http_p99_ms']} ms  "
-        f"errors {row['errors']}  undelivered {row['undelivered_messages']}  load {row['load_average'][0]}"
+        f"errors {row['errors']}  undelivered {row['undelivered_messages']}  "
+        f"sockets open {row['sockets_open']} gauge {row['sockets_gauge']}  redis keys {row['redis_keys']}  "
+        f"load {row['load_average'][0]}"
     )
 
 
@@ -640,8 +681,8 @@ def render(report: dict) -> str:
     lines = [
         "| minute | "
         + " | ".join(f"RSS {name} MiB" for name in names)
-        + " | PG connections | posts | deliveries | reconnects | HTTP requests | ws p99 ms | HTTP p99 ms | errors | undelivered |",
-        "|---" * (len(names) + 9) + "|",
+        + " | PG connections | posts | deliveries | reconnects | HTTP requests | ws p99 ms | HTTP p99 ms | errors | undelivered | sockets open / gauge | Redis keys |",
+        "|---" * (len(names) + 11) + "|",
     ]
     for row in report["samples"]:
         counts = row["counts"]
@@ -651,10 +692,15 @@ def render(report: dict) -> str:
             + " | ".join(f"{row['rss_mib'][name]:.0f}" for name in names)
             + f" | {sum(row['pg_connections'].values())} | {counts.get('posts', 0)} | {counts.get('deliveries', 0)}"
             f" | {counts.get('reconnects', 0)} | {http} | {row['ws_p99_ms']} | {row['http_p99_ms']}"
-            f" | {row['errors']} | {row['undelivered_deliveries']} |"
+            f" | {row['errors']} | {row['undelivered_deliveries']}"
+            f" | {row['sockets_open']} / {row['sockets_gauge']} | {row['redis_keys']} |"
         )
     lines.append("")
     lines.append(f"Totals: {json.dumps(report['totals'])}")
+    logged = Counter()
+    for row in report["samples"]:
+        logged.update(row["log_errors_by_message"])
+    lines.append(f"Errors logged by the servers: {json.dumps(dict(logged))}")
     lines.append(f"Verdict: {report['verdict']}")
     return "\n".join(lines)
 
