@@ -64,6 +64,10 @@ class OperationSerializer(serializers.Serializer):
     planned_end = serializers.DateField()
     status = serializers.ChoiceField(choices=Operation.Status.choices)
     group = serializers.SlugField()
+    send_to_cen_continuously = serializers.BooleanField(
+        help_text="Validated seizures go to CEN within a minute of their validation while the "
+        "operation is active, not only in the final transfer."
+    )
 
 
 class SeizureCountsSerializer(serializers.Serializer):
@@ -97,6 +101,14 @@ class OperationCreateSerializer(RequestSerializer):
     )
     planned_start = serializers.DateField()
     planned_end = serializers.DateField()
+    send_to_cen_continuously = serializers.BooleanField(required=False, default=False)
+
+
+class OperationUpdateSerializer(RequestSerializer):
+    send_to_cen_continuously = serializers.BooleanField(
+        help_text="true: validated seizures go to CEN as they are validated, while the operation "
+        "is planned or active; false: only in the final transfer."
+    )
 
 
 class StatusSerializer(RequestSerializer):
@@ -197,6 +209,7 @@ def operation_payload(operation: Operation) -> dict:
         "planned_end": operation.planned_end,
         "status": operation.status,
         "group": operation.group.slug,
+        "send_to_cen_continuously": operation.send_to_cen_continuously,
     }
 
 
@@ -268,6 +281,24 @@ class OperationDetail(APIView):
     )
     def get(self, request, code: str):
         return Response(operation_state_payload(access_operation(request.user, code).operation))
+
+    @extend_schema(
+        operation_id="operations_update",
+        request=OperationUpdateSerializer,
+        responses={200: OperationStateSerializer, **errors(400, 401, 403, 404)},
+        description="Send validated seizures to CEN as they are validated, or only at the end. "
+        "Only coordinators and staff, before the operation closes.",
+    )
+    def patch(self, request, code: str):
+        access = access_operation(request.user, code)
+        data = OperationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        operation = services.operation_set_continuous_transfer(
+            operation=access.operation,
+            enabled=data.validated_data["send_to_cen_continuously"],
+            actor=request.user,
+        )
+        return Response(operation_state_payload(operation))
 
 
 class OperationStatus(APIView):
@@ -406,7 +437,11 @@ class TransferRunSerializer(serializers.Serializer):
     validated = serializers.IntegerField()
     sent = serializers.IntegerField()
     inserted = serializers.IntegerField()
+    updated = serializers.IntegerField(
+        help_text="In CEN already, corrected since: rewritten with their new content hash."
+    )
     already_present = serializers.IntegerField()
+    withdrawn = serializers.IntegerField(help_text="No longer validated: removed from CEN.")
     left_behind = serializers.IntegerField()
     batches_done = serializers.IntegerField()
     rows_per_second = serializers.FloatField()

@@ -36,6 +36,13 @@ class OperationForm(forms.Form):
     planned_end = forms.DateField(
         label=_("Planned end"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    send_to_cen_continuously = forms.BooleanField(
+        label=_("Send validated seizures to CEN during the operation"),
+        required=False,
+        help_text=_(
+            "Each validated seizure goes to CEN within a minute, not only in the transfer at the end."
+        ),
+    )
 
 
 class SeizureForm(forms.Form):

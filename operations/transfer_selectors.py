@@ -103,6 +103,12 @@ def standing_text(*, operation: Operation, standing: dict) -> str:
             "%(count)s validated seizures are not in CEN yet: a follow-up transfer sends them.",
             missing,
         ) % {"count": missing}
+    if operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE:
+        return ngettext(
+            "Validated seizures go to CEN within a minute: %(in_cen)s of %(validated)s are there.",
+            "Validated seizures go to CEN within a minute: %(in_cen)s of %(validated)s are there.",
+            validated,
+        ) % {"in_cen": standing["in_cen"], "validated": validated}
     if operation.status == Operation.Status.CLOSED:
         return ngettext(
             "%(count)s validated seizure is not in CEN yet.",
@@ -175,7 +181,9 @@ def run_data(run: TransferRun) -> dict:
         "validated": run.validated,
         "sent": run.sent,
         "inserted": run.inserted,
+        "updated": run.updated,
         "already_present": run.already_present,
+        "withdrawn": run.withdrawn,
         "left_behind": run.left_behind,
         "batches_done": run.batches_done,
         "rows_per_second": run.rows_per_second,
@@ -210,6 +218,8 @@ def transfer_summary(run: TransferRun) -> str:
         "run": run.pk,
         "validated": run.validated,
         "inserted": run.inserted,
+        "updated": run.updated,
+        "withdrawn": run.withdrawn,
         "present": run.already_present,
         "left": run.left_behind,
         "batches": run.batches_done,
@@ -226,6 +236,13 @@ def transfer_summary(run: TransferRun) -> str:
         else ""
     )
     follow_up = bool((run.report or {}).get("previously_transferred"))
+    if run.state == TransferRun.State.RECONCILED and run.via == TransferRun.Via.CONTINUOUS:
+        return (
+            _(
+                "%(code)s: sent during the operation — CEN holds its %(validated)s validated seizures: %(inserted)s new, %(updated)s updated, %(withdrawn)s withdrawn, %(present)s unchanged (run #%(run)s)."
+            )
+            % counts
+        )
     if run.state == TransferRun.State.RECONCILED:
         if follow_up and run.inserted:
             line = (
@@ -236,7 +253,7 @@ def transfer_summary(run: TransferRun) -> str:
                 )
                 % counts
             )
-        elif run.inserted == 0 and follow_up:
+        elif run.inserted == 0 and run.updated == 0 and run.withdrawn == 0 and follow_up:
             line = (
                 _(
                     "%(code)s: already transferred — CEN holds all %(validated)s validated seizures; nothing changed (run #%(run)s)."
@@ -374,7 +391,9 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
         (_("Validated seizures"), run.validated),
         (_("Sent"), run.sent),
         (_("Inserted"), run.inserted),
+        (_("Updated"), run.updated),
         (_("Already present"), run.already_present),
+        (_("Withdrawn"), run.withdrawn),
         (_("Left behind"), run.left_behind),
         (_("Batches"), run.batches_done),
         (_("Seizures per second"), run.rows_per_second),
@@ -395,6 +414,13 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
                 seizure["commodity_category"],
             )
         ]
+
+    withdrawn = report.get("withdrawn", [])
+    if withdrawn:
+        yield []
+        yield [_("Withdrawn from CEN (no longer validated)")]
+        for seizure_uuid in withdrawn:
+            yield [_neutral(seizure_uuid)]
 
     yield []
     yield [_("Left behind (not transferred)")]

@@ -11,6 +11,11 @@ urlpatterns = [
     path("<str:code>/start/", views.operation_start, name="start"),
     path("<str:code>/close/", views.operation_close, name="close"),
     path("<str:code>/reopen/", views.operation_reopen, name="reopen"),
+    path(
+        "<str:code>/continuous-transfer/",
+        views.operation_continuous_transfer,
+        name="continuous_transfer",
+    ),
     path("<str:code>/transfer/", transfer_views.transfer_start, name="transfer_start"),
     path("<str:code>/transfer/status/", transfer_views.transfer_status, name="transfer_status"),
     path(

@@ -115,8 +115,33 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "group": operation.group,
             "counts": seizure_status_counts(operation=operation),
             "steps": steps,
+            "may_send_continuously": operation.status in services.CONTINUOUS_TRANSFER_STATUSES,
         },
     )
+
+
+@login_required
+@require_POST
+def operation_continuous_transfer(request: HttpRequest, code: str) -> HttpResponse:
+    """Send validated seizures to CEN as they are validated, or only at the end."""
+    access = access_operation(request.user, code)
+    value = request.POST.get("send_to_cen_continuously", "")
+    try:
+        if value not in ("true", "false"):
+            raise ValidationError({"send_to_cen_continuously": _("Give true or false.")})
+        operation = services.operation_set_continuous_transfer(
+            operation=access.operation, enabled=value == "true", actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Validated seizures now go to CEN within a minute of their validation.")
+            if operation.send_to_cen_continuously
+            else _("Validated seizures now go to CEN in the transfer at the end."),
+        )
+    return redirect("operations:detail", code=access.operation.code)
 
 
 def _lifecycle_step(request: HttpRequest, code: str, step: str) -> HttpResponse:

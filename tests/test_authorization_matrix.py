@@ -238,6 +238,13 @@ ROWS = [
     ],
     Row("operations:transfer_status", expect=READ_GROUP, kwargs={"code": "code"}),
     Row(
+        "operations:continuous_transfer",
+        "post",
+        expect=MANAGE_GROUP,
+        kwargs={"code": "code"},
+        data={"send_to_cen_continuously": "true"},
+    ),
+    Row(
         "operations:transfer_report",
         expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
         kwargs={"code": "code", "run_id": "transfer_run"},
@@ -359,6 +366,14 @@ ROWS = [
         json_body=True,
     ),
     Row("api-operation", expect=API_READ, kwargs={"code": "code"}),
+    Row(
+        "api-operation",
+        "patch",
+        expect=API_MANAGE,
+        kwargs={"code": "code"},
+        data={"send_to_cen_continuously": True},
+        json_body=True,
+    ),
     Row(
         "api-operation-status",
         "post",

@@ -65,7 +65,9 @@ def transfer_panel(context) -> dict:
         "csrf_token": context.get("csrf_token"),
         "access": access,
         "operation": operation,
-        "shown": operation.status in TRANSFERABLE or bool(runs),
+        "shown": operation.status in TRANSFERABLE
+        or operation.send_to_cen_continuously
+        or bool(runs),
         "can_start": access.is_coordinator
         and active is None
         and has_something_to_send(operation=operation, standing=standing),

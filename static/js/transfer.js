@@ -92,6 +92,7 @@
         cell(number(run.batches_done)),
         cell(number(run.sent)),
         cell(number(run.inserted)),
+        cell(number(run.updated)),
         cell(number(run.already_present)),
         cell(number(run.left_behind)),
         cell(number(Math.round(run.rows_per_second))),
