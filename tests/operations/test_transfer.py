@@ -720,3 +720,56 @@ def test_a_follow_up_run_killed_and_run_again_sends_the_late_seizures_exactly_on
     delivered = {item["uuid"] for item in follow_up.report["delivered"]["seizures"]}
     assert delivered == {str(seizure.client_uuid) for seizure in made["submitted"]}
     assert CenIngestRun.objects.using("cen").get(run_id=follow_up.pk).rows_inserted == 5
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+@pytest.mark.parametrize(
+    "crash_at", ["before_first_batch", "mid_batch@2", "between_batches", "before_reconciliation"]
+)
+def test_a_run_during_the_operation_with_updates_killed_and_run_again_ends_as_an_uninterrupted_one(
+    active_world, crash_at, tmp_path
+):
+    world = active_world
+    Operation.objects.filter(pk=world.operation.pk).update(send_to_cen_continuously=True)
+    first = [seizure_validate(seizure=report(world), actor=world.ocu) for _index in range(5)]
+    sent = _transfer_process("TEST-2026", tmp_path=tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    assert "sent during the operation" in sent.stdout
+    before = {
+        str(row.seizure_uuid): row
+        for row in CenSeizure.objects.using("cen").filter(operation_code="TEST-2026")
+    }
+    # Two corrected after they reached CEN, one taken back from validation, three new.
+    for seizure in first[:2]:
+        Seizure.objects.filter(pk=seizure.pk).update(place=f"Corrected place {seizure.pk}")
+    Seizure.objects.filter(pk=first[4].pk).update(status="rejected", rejection_reason="Duplicate")
+    for _index in range(3):
+        seizure_validate(seizure=report(world), actor=world.ocu)
+
+    killed = _transfer_process("TEST-2026", crash_at=crash_at, tmp_path=tmp_path)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run = TransferRun.objects.filter(operation=world.operation).first()
+    assert run.state == TransferRun.State.RUNNING
+
+    again = _transfer_process("TEST-2026", tmp_path=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert cen_rows("TEST-2026") == expected_rows(world.operation)
+    assert len(cen_rows("TEST-2026")) == 7
+    run.refresh_from_db()
+    assert run.state == TransferRun.State.RECONCILED and run.attempts == 2
+    # Counted once each, from the CEN checkpoint, as an uninterrupted run counts them.
+    assert (run.inserted, run.updated, run.already_present, run.withdrawn) == (3, 2, 2, 1)
+    assert run.sent == 7
+    after = {
+        str(row.seizure_uuid): row
+        for row in CenSeizure.objects.using("cen").filter(operation_code="TEST-2026")
+    }
+    for seizure in first[:2]:
+        key = str(seizure.client_uuid)
+        assert after[key].content_hash != before[key].content_hash
+        assert after[key].last_changed_at > before[key].last_changed_at
+    for seizure in first[2:4]:
+        key = str(seizure.client_uuid)
+        assert after[key].last_changed_at == before[key].last_changed_at
+    assert str(first[4].client_uuid) not in after
+    assert Operation.objects.get(pk=world.operation.pk).status == "active"
