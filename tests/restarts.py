@@ -179,6 +179,7 @@ class Client:
         self.ended = False  # closed with 4401: signed out for good
         self.refused = 0  # handshakes that failed (HTTP status, connection refused)
         self.sending: set[asyncio.Task] = set()
+        self.refusal = ""  # the last handshake failure
         self.resend_timer: asyncio.TimerHandle | None = None
         self.unsynced: set[str] = set()  # groups whose sync got `unavailable`
 
@@ -206,8 +207,14 @@ class Client:
                     break
                 if code != 4503:
                     attempt = 0
-            except (OSError, websockets.InvalidStatus, websockets.InvalidHandshake, TimeoutError):
+            except (
+                OSError,
+                websockets.InvalidStatus,
+                websockets.InvalidHandshake,
+                TimeoutError,
+            ) as error:
                 self.refused += 1
+                self.refusal = repr(error)[:200]
             finally:
                 self.socket = None
                 self.online.clear()
@@ -321,6 +328,7 @@ class Client:
             "errors": dict(self.errors),
             "closes": self.closes,
             "refused": self.refused,
+            "refusal": self.refusal,
             "accepted": len(self.accepted),
             "pending": len(self.pending),
             "cursors": self.cursors,
@@ -451,7 +459,14 @@ async def reconnect_storm(
     ]
     started = time.monotonic()
     try:
-        await _wait(lambda: all(c.online.is_set() for c in crowd), 120)
+        try:
+            await _wait(lambda: all(c.online.is_set() for c in crowd), 120)
+        except AssertionError:
+            offline = [c for c in crowd if not c.online.is_set()]
+            raise AssertionError(
+                f"{len(offline)} of {clients} not connected within 120 s; for instance "
+                f"{[c.summary() for c in offline[:3]]}"
+            ) from None
         connected_in = time.monotonic() - started
         head = await asyncio.to_thread(head_now)
         await _wait(lambda: all(c.caught_up({group: head}) for c in crowd), 30)
