@@ -80,7 +80,21 @@ class Protocol:
         self.kind = kind
         self.base_url = base_url
 
+    connect_retries = 0
+
     async def connect(self, client: Client):
+        # daphne drops a handshake its application has not accepted within 5 s; with
+        # thousands of sockets connecting on a busy machine a few are: try again.
+        for attempt in range(3):
+            try:
+                return await self._connect(client)
+            except (ConnectionError, lightws.Closed):
+                if attempt == 2:
+                    raise
+                Protocol.connect_retries += 1
+                await asyncio.sleep(1)
+
+    async def _connect(self, client: Client):
         if self.kind == "platform":
             connection = await lightws.connect(
                 self.base_url, {"Authorization": f"Token {client.token}"}

@@ -275,7 +275,8 @@ def one_step(
 
         async def scenario():
             for index, protocol in enumerate(protocols):
-                await connect_all(protocol, quiet[index :: len(protocols)])
+                # In small batches, as browsers would come (not 100 handshakes at once).
+                await connect_all(protocol, quiet[index :: len(protocols)], batch=25)
             started = time.perf_counter()
             for index, protocol in enumerate(protocols):
                 await connect_all(protocol, clients[index :: len(protocols)])
@@ -293,6 +294,9 @@ def one_step(
             return result
 
         result = asyncio.run(scenario())
+        if Protocol.connect_retries:
+            print(f"{kind}: {Protocol.connect_retries} handshakes tried again", file=sys.stderr)
+            Protocol.connect_retries = 0
         if processes > 1:
             result.kind = f"{kind}×{processes}"
         return result
