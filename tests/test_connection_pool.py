@@ -380,7 +380,7 @@ def test_postgresql_gets_a_pool_sized_from_the_environment_and_sqlite_none(tmp_p
         DATABASE_POOL_TIMEOUT="2.5",
     ) == {
         "default": {"min_size": 2, "max_size": 7, "timeout": 2.5},
-        "cen": {"min_size": 0, "max_size": 2, "timeout": 2.5},
+        "cen": {"min_size": 0, "max_size": 4, "timeout": 2.5},
         "age": 0,
     }
     assert pools() == {"default": None, "cen": None, "age": 0}
