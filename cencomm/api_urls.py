@@ -65,6 +65,11 @@ urlpatterns = [
         name="api-seizure-reject",
     ),
     path(
+        "operations/<str:code>/seizures/<uuid:uuid>/revise/",
+        operations_api.SeizureRevise.as_view(),
+        name="api-seizure-revise",
+    ),
+    path(
         "operations/<str:code>/transfers/",
         operations_api.TransferList.as_view(),
         name="api-transfers",

@@ -425,6 +425,26 @@ class SeizureReject(APIView):
         return Response(seizure_payload(seizure))
 
 
+class SeizureRevise(APIView):
+    @extend_schema(
+        operation_id="seizures_revise",
+        request=SeizureFieldsSerializer,
+        responses={200: SeizureSerializer, **errors(400, 401, 403, 404)},
+        description="A coordinator amends a validated seizure; it stays validated and the "
+        "next transfer run updates it in CEN.",
+    )
+    def post(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        data = SeizureFieldsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seizure = services.seizure_revise(
+            seizure=seizure_for(operation=access.operation, uuid=uuid),
+            actor=request.user,
+            data=dict(data.validated_data),
+        )
+        return Response(seizure_payload(seizure))
+
+
 class TransferRunSerializer(serializers.Serializer):
     run = serializers.IntegerField()
     state = serializers.CharField()

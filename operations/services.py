@@ -527,6 +527,55 @@ def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) 
     return seizure
 
 
+def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
+    """A coordinator puts right a validated seizure (a mistake found after validation,
+    often after it reached CEN). It stays validated; the next transfer run sees its new
+    content hash and updates the CEN record."""
+    cleaned = clean_seizure_input(data, operation=seizure.operation)
+    with transaction.atomic():
+        operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
+        group = operation.group
+        seq = allocate_seq(group_id=group.pk)
+        _check_coordinator(operation=operation, actor=actor)
+        if operation.status not in REVIEWABLE:
+            raise ValidationError(
+                {"status": _("Seizures are reviewed once the operation has started.")}
+            )
+        seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
+        if seizure.status != Seizure.Status.VALIDATED:
+            raise ValidationError(
+                {"status": _("Only a validated seizure is amended by a coordinator.")}
+            )
+        for field, value in cleaned.items():
+            setattr(seizure, field, value)
+        seizure.reviewed_by = actor
+        seizure.reviewed_at = timezone.now()
+        seizure.save()
+        event_record(
+            group=group,
+            seq=seq,
+            type="seizure.corrected",
+            data={
+                "uuid": str(seizure.client_uuid),
+                "message_seq": seizure.message.seq if seizure.message_id else None,
+                "status": seizure.status,
+                "by": actor.username,
+                "reporter": seizure.reported_by.username,
+                "seizure": seizure.as_card(),
+            },
+        )
+        audit_record(
+            actor=actor,
+            action=Action.SEIZURE_CORRECTED,
+            group=group,
+            target=str(seizure.client_uuid),
+            data={"validated": True},
+        )
+        if operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE:
+            transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
+    return seizure
+
+
 def seizure_locked_reason(seizure: Seizure) -> str:
     """Why a reviewed seizure is no longer changed by its reporter's own copy of it."""
     if seizure.status == Seizure.Status.VALIDATED:

@@ -134,7 +134,22 @@ def has_something_to_send(*, operation: Operation, standing: dict | None = None)
     if last == TransferRun.State.FAILED:
         return True
     standing = standing or cen_standing(operation=operation)
-    return standing["validated_not_in_cen"] > 0
+    return standing["validated_not_in_cen"] > 0 or revised_since_last_run(operation=operation)
+
+
+def revised_since_last_run(*, operation: Operation) -> bool:
+    """A validated seizure amended after the last finished run: CEN holds its old version."""
+    finished = (
+        TransferRun.objects.filter(operation=operation, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return finished is not None and (
+        Seizure.objects.filter(
+            operation=operation, status=Seizure.Status.VALIDATED, updated_at__gt=finished
+        ).exists()
+    )
 
 
 def may_reopen(*, operation: Operation) -> bool:

@@ -348,6 +348,9 @@ def seizure_detail(request: HttpRequest, code: str, uuid) -> HttpResponse:
             and seizure.status == Seizure.Status.REJECTED
             and access.role in (Role.MEMBER, Role.COORDINATOR)
             and access.operation.status in services.REVIEWABLE,
+            "can_revise": access.is_coordinator
+            and seizure.status == Seizure.Status.VALIDATED
+            and access.operation.status in services.REVIEWABLE,
         },
     )
 
@@ -391,9 +394,11 @@ def seizure_reject(request: HttpRequest, code: str, uuid) -> HttpResponse:
 
 @login_required
 def seizure_correct(request: HttpRequest, code: str, uuid) -> HttpResponse:
+    """The reporter corrects a rejected seizure; a coordinator amends a validated one."""
     access = access_operation(request.user, code)
     seizure = seizure_for(operation=access.operation, uuid=uuid)
-    if seizure.reported_by_id != request.user.pk:
+    revising = access.is_coordinator and seizure.status == Seizure.Status.VALIDATED
+    if not revising and seizure.reported_by_id != request.user.pk:
         raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
     initial = {name: getattr(seizure, name) for name in SeizureForm.base_fields}
     form = SeizureForm(request.POST or None, initial=initial)
@@ -401,14 +406,22 @@ def seizure_correct(request: HttpRequest, code: str, uuid) -> HttpResponse:
         data = {name: request.POST.get(name, "") for name in form.fields}
         data["transit_countries"] = request.POST.getlist("transit_countries")
         try:
-            services.seizure_correct(seizure=seizure, reporter=request.user, data=data)
+            if revising:
+                services.seizure_revise(seizure=seizure, actor=request.user, data=data)
+            else:
+                services.seizure_correct(seizure=seizure, reporter=request.user, data=data)
         except ValidationError as error:
             for field, texts in _errors(error).items():
                 form.add_error(field if field in form.fields else None, texts)
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("The corrected seizure was submitted again."))
+            messages.success(
+                request,
+                _("The seizure was amended; the next transfer updates it in CEN.")
+                if revising
+                else _("The corrected seizure was submitted again."),
+            )
             return redirect(
                 "operations:seizure", code=access.operation.code, uuid=seizure.client_uuid
             )

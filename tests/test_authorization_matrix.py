@@ -413,6 +413,15 @@ ROWS = [
         data={"reason": "unclear"},
         json_body=True,
     ),
+    # The matrix's seizure awaits validation: a coordinator amends only validated ones (400).
+    Row(
+        "api-seizure-revise",
+        "post",
+        expect=_with(API_MANAGE, coordinator=400, staff=400),
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
+        data="API_SEIZURE",
+        json_body=True,
+    ),
     Row("api-transfers", expect=API_READ, kwargs={"code": "code"}),
     # The operation is active, so a coordinator's start is refused with a clear 400.
     Row(
