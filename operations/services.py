@@ -505,26 +505,32 @@ def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) 
         seizure.reviewed_by = None
         seizure.reviewed_at = None
         seizure.save()
-        event_record(
-            group=group,
-            seq=seq,
-            type="seizure.corrected",
-            data={
-                "uuid": str(seizure.client_uuid),
-                "message_seq": seizure.message.seq if seizure.message_id else None,
-                "status": seizure.status,
-                "by": reporter.username,
-                "reporter": reporter.username,
-                "seizure": seizure.as_card(),
-            },
-        )
-        audit_record(
-            actor=reporter,
-            action=Action.SEIZURE_CORRECTED,
-            group=group,
-            target=str(seizure.client_uuid),
-        )
+        _record_correction(group=group, seq=seq, seizure=seizure, actor=reporter)
     return seizure
+
+
+def _record_correction(*, group, seq: int, seizure: Seizure, actor) -> None:
+    """The live event and the audit line of a changed seizure (in the caller's transaction)."""
+    event_record(
+        group=group,
+        seq=seq,
+        type="seizure.corrected",
+        data={
+            "uuid": str(seizure.client_uuid),
+            "message_seq": seizure.message.seq if seizure.message_id else None,
+            "status": seizure.status,
+            "by": actor.username,
+            "reporter": seizure.reported_by.username,
+            "seizure": seizure.as_card(),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action=Action.SEIZURE_CORRECTED,
+        group=group,
+        target=str(seizure.client_uuid),
+        data={"status": seizure.status},
+    )
 
 
 def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
@@ -551,26 +557,7 @@ def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
         seizure.reviewed_by = actor
         seizure.reviewed_at = timezone.now()
         seizure.save()
-        event_record(
-            group=group,
-            seq=seq,
-            type="seizure.corrected",
-            data={
-                "uuid": str(seizure.client_uuid),
-                "message_seq": seizure.message.seq if seizure.message_id else None,
-                "status": seizure.status,
-                "by": actor.username,
-                "reporter": seizure.reported_by.username,
-                "seizure": seizure.as_card(),
-            },
-        )
-        audit_record(
-            actor=actor,
-            action=Action.SEIZURE_CORRECTED,
-            group=group,
-            target=str(seizure.client_uuid),
-            data={"validated": True},
-        )
+        _record_correction(group=group, seq=seq, seizure=seizure, actor=actor)
         if operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE:
             transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
     return seizure
