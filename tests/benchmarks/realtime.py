@@ -118,8 +118,8 @@ SHAPES = {
         "members": 2000,
         "senders": 100,
         "idle": 5000,
-        "rates": "50,100,150,200,250,300,400",
-        "quick_rate": "50",
+        "rates": "10,25,50,100,200",
+        "quick_rate": "25",
     },
 }
 IDLE_PREFIX = "bench-idle-"
