@@ -82,6 +82,8 @@ def test_seizures_typed_offline_after_one_visit_are_each_kept_and_sent_once(
         page.locator(f"#queue-list li >> nth={number - 1}").wait_for()
         assert page.evaluate("document.activeElement.id") == "form-done"
     page.reload()
+    # The list is drawn from the on-device queue once the page has loaded it.
+    page.locator("#queue-list li >> nth=2").wait_for()
     assert page.locator("#queue-list li").count() == 3
     assert "3 seizure(s) waiting to be sent." in page.inner_text("#queue-status")
     assert Seizure.objects.count() == 0
