@@ -77,6 +77,14 @@ def env_for(name: str, port: int = 0, **extra) -> dict:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
+    # Settings under study pass through, e.g. GC_THRESHOLDS=700,10,10.
+    env.update(
+        {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("WEBSOCKET_", "GC_", "DATABASE_POOL"))
+        }
+    )
     env.update(extra)
     return env
 
