@@ -19,6 +19,7 @@ import json
 import logging
 import time
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -187,7 +188,15 @@ class CugConsumer(AsyncWebsocketConsumer):
                         self.retries.pop(message["type"], None)
         except StopConsumer:
             pass
+        except Disconnected:
+            # The client closed while a frame was on its way to it: a disconnect like
+            # any other, not an error of the application.
+            pass
         finally:
+            # However the loop ended, the socket lets go of everything it holds (its
+            # timers, its channel-layer groups, the open-sockets count) exactly once.
+            with contextlib.suppress(Exception):
+                await self.disconnect(1006)
             fanout.unfollow(self.inbox)
             for timer in self.retry_timers.values():
                 timer.cancel()
@@ -320,6 +329,9 @@ class CugConsumer(AsyncWebsocketConsumer):
             self.timers.append(asyncio.create_task(self._end_grace()))
 
     async def disconnect(self, code):
+        if getattr(self, "disconnected", False):
+            return
+        self.disconnected = True
         self.closing = True
         if getattr(self, "counted", False):
             SOCKETS.dec()
