@@ -117,6 +117,7 @@ async def test_an_open_token_socket_is_closed_when_its_user_is_promoted(world):
             assert message["code"] == 4401
             break
         frames.append(message)
+    await communicator.wait(timeout=3)
     # A new socket with the same token is refused outright.
     again = WebsocketCommunicator(
         application, "/ws/", headers=[(b"authorization", f"Token {key}".encode())]
@@ -156,6 +157,7 @@ async def test_an_unverified_session_socket_is_closed_when_its_user_is_promoted(
         if message["type"] == "websocket.close":
             assert message["code"] == 4401
             break
+    await communicator.wait(timeout=3)
 
 
 def test_the_admin_never_shows_a_token_key(client, world):
