@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from cencomm.api import api_not_found
+from core.api import api_not_found
 from groups import api as groups_api
 from messaging import api as messaging_api
 from operations import api as operations_api

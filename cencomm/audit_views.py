@@ -10,10 +10,9 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from core.audit import Action, audit_record
+from core.models import AuditEntry
 from operations.selectors import access_operation
-
-from .audit import Action, audit_record
-from .models import AuditEntry
 
 
 def _filtered(request: HttpRequest, queryset: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:

@@ -72,7 +72,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
-    "cencomm",
+    "core",
     "groups",
     "messaging",
     "operations",
@@ -82,14 +82,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Refuses input no view can take (a NUL character) with a clear 400.
-    "cencomm.bad_input.RejectNulMiddleware",
+    "core.bad_input.RejectNulMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Before anything that reads the session or the user: takes the request's database
     # connection, and answers 503 when the pool has none free (cencomm/unavailable.py).
-    "cencomm.unavailable.DatabaseUnavailableMiddleware",
+    "core.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -99,7 +99,7 @@ MIDDLEWARE = [
     "groups.middleware.SessionLifetimeMiddleware",
     "groups.middleware.UserLanguageMiddleware",
     "groups.middleware.TwoFactorRequiredMiddleware",
-    "cencomm.logging.RequestContextMiddleware",
+    "core.logging.RequestContextMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -220,7 +220,7 @@ else:
 
 # The proxies (nginx) whose X-Forwarded-For is believed, as addresses or networks.
 # Empty: the header is ignored and the client is the connection's peer
-# (cencomm.logging.client_address).
+# (core.logging.client_address).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 AUTHENTICATION_BACKENDS = [
@@ -250,10 +250,10 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOCKOUT_MINUT
 # What axes records and, on a successful login, clears: the (username, address) pair.
 # The address and account rules are counted by the handler from the same records.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "cencomm.lockout.LockoutHandler"
+AXES_HANDLER = "core.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "cencomm.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "cencomm.logging.request_client_ip"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.logging.request_client_ip"
 AXES_VERBOSE = False
 
 # Two-factor login: always for staff and coordinators; for everyone when this is set.
@@ -307,8 +307,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "cencomm.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["cencomm.throttling.UserRateThrottle"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("API_THROTTLE_RATE", "600/minute"),
         "anon": os.environ.get("API_ANON_THROTTLE_RATE", "30/minute"),
@@ -334,7 +334,7 @@ SPECTACULAR_SETTINGS = {
         "SeizureStatusEnum": "operations.models.Seizure.Status",
         "GroupStatusEnum": "groups.models.ClosedUserGroup.Status",
         "RoleEnum": "groups.models.Role",
-        "ErrorCodeEnum": "cencomm.api.ERROR_CODES",
+        "ErrorCodeEnum": "core.api.ERROR_CODES",
     },
 }
 
@@ -383,12 +383,12 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "cencomm.logging.ContextFilter"}},
+    "filters": {"context": {"()": "core.logging.ContextFilter"}},
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s u%(user_id)s] %(message)s"
         },
-        "json": {"()": "cencomm.logging.JsonFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -5,9 +5,9 @@ from drf_spectacular.views import SpectacularAPIView
 
 from cencomm import audit_views
 from cencomm import views as platform_views
-from cencomm.api import api_docs
 from cencomm.health import health
-from cencomm.metrics import metrics
+from core.api import api_docs
+from core.metrics import metrics
 from groups import account_views
 from groups import views as group_views
 from operations.cen import rilo_views

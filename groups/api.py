@@ -11,9 +11,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cencomm.api import RequestSerializer, errors
-from cencomm.audit import Action, audit_record
-from cencomm.throttling import AnonRateThrottle
+from core.api import RequestSerializer, errors
+from core.audit import Action, audit_record
+from core.throttling import AnonRateThrottle
 
 from . import services, two_factor
 from .models import ClosedUserGroup, Membership, Role

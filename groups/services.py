@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cencomm.audit import Action, audit_record
+from core.audit import Action, audit_record
 from messaging.events import event_append
 from messaging.realtime import notify_user_on_commit
 

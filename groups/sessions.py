@@ -14,8 +14,8 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from cencomm.audit import Action, audit_record
-from cencomm.logging import request_ip_var
+from core.audit import Action, audit_record
+from core.logging import request_ip_var
 from messaging.realtime import send_on_commit
 
 from .models import UserSession

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from cencomm.audit import Action, audit_record
+from core.audit import Action, audit_record
 
 from .models import Membership, Role, TokenIssue
 

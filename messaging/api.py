@@ -7,7 +7,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cencomm.api import ExactDecimalField, RequestSerializer, errors, positive_decimal_pattern
+from core.api import ExactDecimalField, RequestSerializer, errors, positive_decimal_pattern
 from groups.selectors import access_group
 from operations.models import Seizure
 from operations.vocabularies import (

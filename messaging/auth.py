@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 
-from cencomm.unavailable import service_unavailable
+from core.unavailable import service_unavailable
 from groups.sessions import session_outlived
 from groups.two_factor import (
     credential_meets_two_factor,

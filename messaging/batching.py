@@ -15,7 +15,7 @@ import asyncio
 import logging
 import weakref
 
-from cencomm.unavailable import service_unavailable
+from core.unavailable import service_unavailable
 
 from .database import in_database_thread
 from .services import Post, messages_post

@@ -30,8 +30,8 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cencomm.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
-from cencomm.unavailable import redis_unavailable, service_unavailable
+from core.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
+from core.unavailable import redis_unavailable, service_unavailable
 from groups.models import ClosedUserGroup
 from groups.selectors import user_language
 from groups.sessions import session_channel, session_extend

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
-from cencomm.unavailable import DatabaseKnownDown, database_unavailable
+from core.unavailable import DatabaseKnownDown, database_unavailable
 
 logger = logging.getLogger(__name__)
 

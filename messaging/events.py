@@ -1,6 +1,6 @@
 from django.db import connection
 
-from cencomm.bulk import bulk_insert
+from core.bulk import bulk_insert
 from groups.models import ClosedUserGroup
 
 from .models import GroupEvent

@@ -33,7 +33,7 @@ import weakref
 
 from django.conf import settings
 
-from cencomm.metrics import INBOX_OVERFLOWS
+from core.metrics import INBOX_OVERFLOWS
 
 logger = logging.getLogger(__name__)
 

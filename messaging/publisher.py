@@ -23,7 +23,7 @@ import os
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 
-from cencomm.unavailable import redis_unavailable
+from core.unavailable import redis_unavailable
 
 from .fanout import fanout
 

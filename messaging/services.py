@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cencomm.audit import Action, audit_entry, audit_record
-from cencomm.bulk import bulk_insert
-from cencomm.metrics import MESSAGES_POSTED
+from core.audit import Action, audit_entry, audit_record
+from core.bulk import bulk_insert
+from core.metrics import MESSAGES_POSTED
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cencomm.audit import Action, audit_record
+from core.audit import Action, audit_record
 from groups.selectors import access_group
 
 from .attachments import attachment_for_download, attachment_upload

@@ -12,7 +12,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cencomm.api import (
+from core.api import (
     ExactDecimalField,
     RequestSerializer,
     errors,

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cencomm.audit import Action, audit_record
+from core.audit import Action, audit_record
 
 from .countries import country_name
 from .models import Operation, Seizure

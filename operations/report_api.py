@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
-from cencomm.api import errors
+from core.api import errors
 
 from .report import operation_report_pdf, report_access
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from cencomm.audit import Action, audit_record
-from cencomm.metrics import MESSAGES_POSTED
+from core.audit import Action, audit_record
+from core.metrics import MESSAGES_POSTED
 from groups.models import Administration, ClosedUserGroup, Membership, Role
 from groups.services import group_create, group_set_status
 from messaging.events import allocate_seq, event_record

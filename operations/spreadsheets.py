@@ -34,8 +34,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cencomm.audit import Action, audit_record
-from cencomm.bulk import bulk_insert
+from core.audit import Action, audit_record
+from core.bulk import bulk_insert
 from messaging.events import allocate_seqs
 from messaging.models import GroupEvent, Message
 from messaging.realtime import broadcast_group_event_on_commit

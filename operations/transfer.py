@@ -44,8 +44,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cencomm.audit import Action, audit_record
-from cencomm.metrics import TRANSFER_BATCHES, TRANSFER_ROWS
+from core.audit import Action, audit_record
+from core.metrics import TRANSFER_BATCHES, TRANSFER_ROWS
 from messaging.events import event_append
 
 from .cen.mapping import (

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cencomm.audit import Action, audit_record
+from core.audit import Action, audit_record
 
 from .models import Operation, TransferRun
 from .selectors import access_operation

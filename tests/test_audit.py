@@ -2,7 +2,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from groups.models import Role
 from groups.services import membership_add, membership_remove
 from tests.conftest import PASSWORD, sign_in

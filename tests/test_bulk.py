@@ -8,9 +8,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cencomm.audit import Action, audit_entry
-from cencomm.bulk import bulk_insert
-from cencomm.models import AuditEntry
+from core.audit import Action, audit_entry
+from core.bulk import bulk_insert
+from core.models import AuditEntry
 from messaging.models import GroupEvent, Message
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from axes.models import AccessAttempt
 from django.core.cache import cache, caches
 from rest_framework.test import APIClient
 
-import cencomm.throttling
-from cencomm.logging import client_address
-from cencomm.models import AuditEntry
+import core.throttling
+from core.logging import client_address
+from core.models import AuditEntry
 from tests.conftest import PASSWORD
 from tests.live import ROOT, LiveServer, free_port, server_environment
 from tests.test_deploy import NGINX, nginx_config
@@ -103,7 +103,7 @@ def test_the_audit_trail_records_the_same_address(client, world, behind_proxy):
 
 @pytest.fixture
 def token_throttle(monkeypatch):
-    monkeypatch.setattr(cencomm.throttling.AnonRateThrottle, "rate", "3/minute", raising=False)
+    monkeypatch.setattr(core.throttling.AnonRateThrottle, "rate", "3/minute", raising=False)
     cache.delete(f"throttle_anon_{OUTSIDER}")
     yield
     cache.delete(f"throttle_anon_{OUTSIDER}")

@@ -317,7 +317,7 @@ def test_a_request_that_finds_no_connection_free_gets_503_within_the_timeout(wor
 def test_a_cancelled_statement_is_a_fault_of_the_request_not_an_unavailable_database():
     from django.db import OperationalError, transaction
 
-    from cencomm.unavailable import database_unavailable
+    from core.unavailable import database_unavailable
 
     with (
         pytest.raises(OperationalError) as cancelled,
@@ -333,7 +333,7 @@ def test_a_database_that_refuses_the_connection_is_unavailable():
     from django.db import OperationalError
     from django.db.backends.postgresql.base import DatabaseWrapper
 
-    from cencomm.unavailable import database_unavailable
+    from core.unavailable import database_unavailable
 
     unreachable = {**connections["default"].settings_dict, "PORT": 1, "OPTIONS": {}}
     wrapper = DatabaseWrapper(unreachable, alias="unreachable")

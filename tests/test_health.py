@@ -33,7 +33,7 @@ def test_metrics_are_served_to_the_local_scraper_only(client):
 
 
 def test_every_response_carries_a_request_id_and_logs_are_json(client, caplog):
-    from cencomm.logging import ContextFilter, JsonFormatter
+    from core.logging import ContextFilter, JsonFormatter
 
     response = client.get("/login/", HTTP_X_REQUEST_ID="abcdef123456")
     assert response["X-Request-ID"] == "abcdef123456"

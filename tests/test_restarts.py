@@ -333,7 +333,7 @@ def test_postgresql_down_for_ten_seconds_answers_unavailable_and_resumes_by_itse
     assert seen["page"] == 503
     assert seen["new_socket"] == 4503
     assert seen["accepted_during"] == 0 and seen["unavailable_during"] > 0
-    # The pools retry at least every 2 s (cencomm/unavailable.py), not 1, 2, 4, 8, 16 s.
+    # The pools retry at least every 2 s (core/unavailable.py), not 1, 2, 4, 8, 16 s.
     assert seen["posts_resume_after"] < 5
     assert seen["health_after"] == 200 and seen["api_after"] == 200
     assert not [s for s in seen["statuses"] if s[1] >= 500 and s[1] != 503], seen["statuses"]

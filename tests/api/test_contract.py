@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from rest_framework import exceptions
 from rest_framework.test import APIClient
 
-from cencomm.api import ERROR_CODES, positive_decimal_pattern
+from core.api import ERROR_CODES, positive_decimal_pattern
 from messaging.models import Attachment, Message
 from operations.models import Operation
 from operations.services import operation_set_status

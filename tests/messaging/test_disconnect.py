@@ -10,7 +10,7 @@ from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 
 from cencomm.asgi import application
-from cencomm.metrics import SOCKETS
+from core.metrics import SOCKETS
 from messaging.services import message_post
 from tests.conftest import api_token
 

@@ -13,7 +13,7 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 from groups.services import group_create, group_set_status, membership_add, membership_remove

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from messaging.models import GroupEvent
 from operations.cen.models import CenSeizure
 from operations.models import Operation, Seizure, TransferRun

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from groups.models import ClosedUserGroup
 from messaging.models import GroupEvent
 from operations.cen.models import CenSeizure

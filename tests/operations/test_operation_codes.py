@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from groups.models import Administration
 from groups.services import group_create
 from operations.services import operation_create

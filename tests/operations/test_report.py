@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from operations.models import Seizure
 from operations.report_pdf import BASE_URL, static_file_for
 from operations.services import seizure_reject, seizure_report, seizure_validate

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from cencomm.models import AuditEntry
+from core.models import AuditEntry
 from messaging.models import GroupEvent
 from operations.cen.mapping import (
     RECORD_FIELDS,

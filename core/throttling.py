@@ -1,4 +1,4 @@
-"""The API's rate limits, keyed on the client's address as cencomm.logging finds it.
+"""The API's rate limits, keyed on the client's address as core.logging finds it.
 
 DRF's own throttles read X-Forwarded-For from anyone (and whole, when NUM_PROXIES is
 unset), so a client that rotates the header is never limited. These key on the same
