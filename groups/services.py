@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import Action, audit_record
+from core.realtime import notify_user_on_commit
 from messaging.events import event_append
-from messaging.realtime import notify_user_on_commit
 
 from .models import Administration, ClosedUserGroup, Membership, Profile, Role
 from .roles import ALL_GROUP_PERMISSIONS, ROLE_PERMISSIONS

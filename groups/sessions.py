@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.audit import Action, audit_record
 from core.logging import request_ip_var
-from messaging.realtime import send_on_commit
+from core.realtime import send_on_commit
 
 from .models import UserSession
 

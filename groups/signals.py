@@ -5,7 +5,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from messaging.realtime import notify_user_on_commit
+from core.realtime import notify_user_on_commit
 
 from .models import Profile
 from .sessions import session_closed, session_started

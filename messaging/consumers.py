@@ -30,7 +30,9 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.fanout import Inbox, backoff, fanout
 from core.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
+from core.realtime import user_channel
 from core.unavailable import redis_unavailable, service_unavailable
 from groups.models import ClosedUserGroup
 from groups.selectors import user_language
@@ -40,8 +42,6 @@ from . import selectors, services
 from .auth import close_unavailable
 from .batching import batcher
 from .database import in_database_thread
-from .fanout import Inbox, backoff, fanout
-from .realtime import user_channel
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 from django.db import connection
 
 from core.bulk import bulk_insert
+from core.realtime import broadcast_group_event_on_commit, broadcast_group_events_on_commit
 from groups.models import ClosedUserGroup
 
 from .models import GroupEvent
-from .realtime import broadcast_group_event_on_commit, broadcast_group_events_on_commit
 
 
 def allocate_seq(*, group_id: int) -> int:

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from core.audit import Action, audit_entry, audit_record
 from core.bulk import bulk_insert
 from core.metrics import MESSAGES_POSTED
+from core.realtime import notify_user_on_commit
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 
 from .events import allocate_seq, event_record, events_broadcast
 from .models import Attachment, GroupEvent, Message, Receipt
-from .realtime import notify_user_on_commit
 from .rendering import RENDER_VERSION, render_markdown
 
 POSTABLE_KINDS = {

@@ -36,9 +36,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.audit import Action, audit_record
 from core.bulk import bulk_insert
+from core.realtime import broadcast_group_event_on_commit
 from messaging.events import allocate_seqs
 from messaging.models import GroupEvent, Message
-from messaging.realtime import broadcast_group_event_on_commit
 from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_may_post, message_data
 

@@ -1,4 +1,4 @@
-"""messaging.fanout: one subscription per process, one inbox per socket."""
+"""core.fanout: one subscription per process, one inbox per socket."""
 
 import asyncio
 import json
@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from messaging.fanout import LISTENER_NAME, Inbox, decode, encode, fanout
+from core.fanout import LISTENER_NAME, Inbox, decode, encode, fanout
 
 
 def event(group_id: int, seq: int, **extra) -> dict:

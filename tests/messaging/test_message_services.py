@@ -13,15 +13,15 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
+from core.fanout import Inbox, fanout
 from core.models import AuditEntry
+from core.realtime import user_channel
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
 from groups.services import group_create, group_set_status, membership_add, membership_remove
 from messaging.events import allocate_seq, event_record
-from messaging.fanout import Inbox, fanout
 from messaging.history import message_item
 from messaging.models import GroupEvent, Message, Receipt
-from messaging.realtime import user_channel
 from messaging.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 from messaging.services import (
     Post,

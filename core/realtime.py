@@ -1,5 +1,5 @@
 """The one place that rings the doorbell: group events go out through the process-wide
-fan-out (messaging/fanout.py), messages for one user or session through the channel layer.
+fan-out (core/fanout.py), messages for one user or session through the channel layer.
 
 Services are the only callers, and only after commit: a client never hears of
 something that was rolled back. The database is the record; a client that

@@ -6,7 +6,7 @@ message is handed to the process's event loop and sent by a single task, in the 
 the commits happened; the thread moves on at once. Outside an event loop (a command,
 a test, a worker) it is sent synchronously.
 
-Group events go through the process-wide fan-out (messaging/fanout.py), several at a
+Group events go through the process-wide fan-out (core/fanout.py), several at a
 time when they queue up; control messages to one user or session go through the
 channel layer.
 
