@@ -10,6 +10,7 @@ from .models import (
     ClosedUserGroup,
     ClosedUserGroupGroupObjectPermission,
     ClosedUserGroupUserObjectPermission,
+    GroupEvent,
     Membership,
     Profile,
     RiloAssignment,
@@ -62,6 +63,25 @@ class MembershipInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         # Memberships change through the group's members page, which calls the
         # services that keep permissions and the event stream in step.
+        return False
+
+
+@admin.register(GroupEvent)
+class GroupEventAdmin(admin.ModelAdmin):
+    """The event stream is a record: it is read here, never edited."""
+
+    list_display = ["group", "seq", "type", "created_at"]
+    list_filter = ["type"]
+    search_fields = ["group__slug", "type"]
+    list_select_related = ["group"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -113,7 +113,7 @@ class ClosedUserGroup(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
     # The last seq handed out in this group's event stream; only ever raised by
-    # messaging.events.event_append under this row's lock.
+    # groups.stream under this row's lock.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -251,3 +251,38 @@ class ApiToken(TokenProxy):
 
     def __str__(self) -> str:
         return f"API token of {self.user}"
+
+
+class GroupEvent(models.Model):
+    """One entry of a group's ordered event stream: what catch-up replays.
+
+    ``seq`` is per group, starts at 1 and has no gaps: it is allocated under a lock
+    on the group row (see ``groups.stream``), so commit order equals
+    seq order.
+    """
+
+    group = models.ForeignKey("ClosedUserGroup", on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("group event")
+        verbose_name_plural = _("group events")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "seq"], name="one_event_per_group_seq"),
+        ]
+        ordering = ["group", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}#{self.seq} {self.type}"
+
+    def as_frame(self) -> dict:
+        return {
+            "type": "event",
+            "group": self.group.slug,
+            "seq": self.seq,
+            "event": self.type,
+            "data": self.data,
+        }

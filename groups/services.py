@@ -15,10 +15,10 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import Action, audit_record
 from core.realtime import notify_user_on_commit
-from messaging.events import event_append
 
 from .models import Administration, ClosedUserGroup, Membership, Profile, Role
 from .roles import ALL_GROUP_PERMISSIONS, ROLE_PERMISSIONS
+from .stream import EventType, event_append
 
 User = get_user_model()
 
@@ -104,7 +104,7 @@ def membership_add(*, group: ClosedUserGroup, user, role: str, added_by) -> Memb
         )
     membership = Membership.objects.create(group=group, user=user, role=role, added_by=added_by)
     _sync_permissions(group=group, user=user, role=role)
-    event_append(group=group, type="member.added", data=_member_data(membership))
+    event_append(group=group, type=EventType.MEMBER_ADDED, data=_member_data(membership))
     audit_record(
         actor=added_by,
         action=Action.MEMBER_ADDED,
@@ -134,7 +134,7 @@ def membership_change_role(*, group: ClosedUserGroup, user, role: str, changed_b
     membership.role = role
     membership.save(update_fields=["role"])
     _sync_permissions(group=group, user=user, role=role)
-    event_append(group=group, type="member.role_changed", data=_member_data(membership))
+    event_append(group=group, type=EventType.MEMBER_ROLE_CHANGED, data=_member_data(membership))
     audit_record(
         actor=changed_by,
         action=Action.MEMBER_ROLE,
@@ -171,7 +171,9 @@ def membership_remove(*, group: ClosedUserGroup, user, removed_by) -> Membership
         user_id=user.pk,
         message={"type": "access.revoked", "group_id": group.pk, "group": group.slug},
     )
-    event_append(group=group, type="member.removed", data=_member_data(membership), removes=user.pk)
+    event_append(
+        group=group, type=EventType.MEMBER_REMOVED, data=_member_data(membership), removes=user.pk
+    )
     audit_record(actor=removed_by, action=Action.MEMBER_REMOVED, group=group, target=user.username)
     return membership
 
@@ -193,5 +195,5 @@ def group_set_status(*, group: ClosedUserGroup, status: str) -> ClosedUserGroup:
         return group
     group.status = status
     group.save(update_fields=["status"])
-    event_append(group=group, type="group.status", data={"status": status})
+    event_append(group=group, type=EventType.GROUP_STATUS, data={"status": status})
     return group

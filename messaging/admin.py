@@ -1,10 +1,10 @@
 from django.contrib import admin
 
-from .models import Attachment, GroupEvent, Message, Receipt
+from .models import Attachment, Message, Receipt
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """The event stream is a record: it is read here, never edited."""
+    """Messages and receipts are a record: they are read here, never edited."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -14,14 +14,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(GroupEvent)
-class GroupEventAdmin(ReadOnlyAdmin):
-    list_display = ["group", "seq", "type", "created_at"]
-    list_filter = ["type"]
-    search_fields = ["group__slug", "type"]
-    list_select_related = ["group"]
 
 
 @admin.register(Message)

@@ -8,11 +8,12 @@ from django.utils.crypto import constant_time_compare
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.authtoken.models import Token
 
-from groups.models import ClosedUserGroup, Membership
+from groups.models import ClosedUserGroup, GroupEvent, Membership
 from groups.sessions import session_outlived
+from groups.stream import EventType
 from groups.two_factor import credential_meets_two_factor, token_meets_two_factor
 
-from .models import GroupEvent
+from .models import Message
 
 
 def socket_groups(*, user) -> dict[int, tuple[str, int]]:
@@ -53,7 +54,7 @@ def events_after(*, group_id: int, user_id: int, after: int, until: int, limit: 
     active_member = Membership.objects.filter(
         group_id=OuterRef("group_id"), user_id=user_id, removed_at__isnull=True
     )
-    return [
+    events = [
         {"seq": seq, "event": type, "data": data}
         for seq, type, data in GroupEvent.objects.filter(
             Exists(active_member), group_id=group_id, seq__gt=after, seq__lte=until
@@ -61,6 +62,24 @@ def events_after(*, group_id: int, user_id: int, after: int, until: int, limit: 
         .order_by("seq")
         .values_list("seq", "type", "data")[:limit]
     ]
+    _hide_retracted(group_id=group_id, events=events)
+    return events
+
+
+def _hide_retracted(*, group_id: int, events: list[dict]) -> None:
+    """A retracted message's event is replayed without its content.
+
+    The stream is never rewritten: the retraction is an event of its own, and the
+    message row says whether it was retracted; replays take the content out here.
+    """
+    created = {e["seq"]: e for e in events if e["event"] == EventType.MESSAGE_CREATED}
+    if not created:
+        return
+    for seq in Message.objects.filter(
+        group_id=group_id, seq__in=list(created), retracted_at__isnull=False
+    ).values_list("seq", flat=True):
+        event = created[seq]
+        event["data"] = {**event["data"], "html": "", "attachments": [], "retracted": True}
 
 
 def event_frames_text(*, slug: str, events: list[dict]) -> list[str]:

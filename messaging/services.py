@@ -13,14 +13,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_entry, audit_record
-from core.bulk import bulk_insert
 from core.metrics import MESSAGES_POSTED
 from core.realtime import notify_user_on_commit
 from groups.models import ClosedUserGroup, Membership, Role
 from groups.selectors import GroupNotFound
+from groups.stream import (
+    EventType,
+    event_append,
+    event_new,
+    events_append,
+    seq_take,
+    seqs_give_back,
+    seqs_take,
+)
 
-from .events import allocate_seq, event_record, events_broadcast
-from .models import Attachment, GroupEvent, Message, Receipt
+from .models import Attachment, Message, Receipt
 from .rendering import RENDER_VERSION, render_markdown
 
 POSTABLE_KINDS = {
@@ -280,7 +287,7 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
     wanted = collections.Counter(posts[index].group.pk for index in contents)
     group_ids = sorted(wanted)
     heads, statuses = {}, {}
-    for group_id, last_seq, status in _take_seqs(wanted):
+    for group_id, last_seq, status in seqs_take(wanted):
         heads[group_id], statuses[group_id] = last_seq - wanted[group_id], status
     author_ids = {posts[index].author.pk for index in contents}
     memberships = {
@@ -323,12 +330,11 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
 
     # The accepted posts take the first seqs; what refused posts took is given back.
     seqs: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        for group_id, head in heads.items():
-            mine = [index for index in accepted if posts[index].group.pk == group_id]
-            seqs.update(zip(mine, range(head + 1, head + 1 + len(mine)), strict=True))
-            if len(mine) < wanted[group_id]:
-                cursor.execute(_GIVE_BACK_SQL, [head + len(mine), group_id])
+    for group_id, head in heads.items():
+        mine = [index for index in accepted if posts[index].group.pk == group_id]
+        seqs.update(zip(mine, range(head + 1, head + 1 + len(mine)), strict=True))
+        if len(mine) < wanted[group_id]:
+            seqs_give_back(group_id=group_id, last_seq=head + len(mine))
     if not accepted:
         return {}
     now = timezone.now()
@@ -348,10 +354,10 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
             created_at=now,
         )
     events = [
-        GroupEvent(
+        event_new(
             group=message.group,
             seq=message.seq,
-            type="message.created",
+            type=EventType.MESSAGE_CREATED,
             data=message_data(message, author=message.author, attachments=attachments_of[i]),
         )
         for i, message in messages.items()
@@ -366,10 +372,10 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
         )
         for message in messages.values()
     ]
-    # Messages, events, audit lines and the authors' read cursors: one statement.
-    bulk_insert(
-        list(messages.values()),
+    # Events, messages, audit lines and the authors' read cursors: one statement.
+    events_append(
         events,
+        list(messages.values()),
         audit,
         update=_read_own(
             _group_seqs((membership_of[i], message.seq) for i, message in messages.items())
@@ -380,7 +386,6 @@ def _store(posts, keys, contents, outcomes) -> dict[int, Message]:
             Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
                 message=messages[index]
             )
-    events_broadcast(events)
     return messages
 
 
@@ -389,33 +394,6 @@ def _group_seqs(pairs) -> dict[int, list[int]]:
     for key, seq in pairs:
         grouped[key].append(seq)
     return grouped
-
-
-def _take_seqs(wanted: dict[int, int]) -> list[tuple[int, int, str]]:
-    """Add ``wanted[group]`` to each group's last seq; (group, new last seq, status).
-
-    Locks the group rows until commit, always in id order, so that two batches
-    waiting for each other's groups cannot deadlock.
-    """
-    group_ids = sorted(wanted)
-    placeholders = ", ".join(["%s"] * len(group_ids))
-    cases = " ".join(["WHEN %s THEN %s"] * len(group_ids))
-    increments = [value for group_id in group_ids for value in (group_id, wanted[group_id])]
-    if len(group_ids) > 1 and connection.features.has_select_for_update:
-        # One statement: the rows locked in id order by the subquery, then updated.
-        sql = (
-            f"UPDATE {_GROUP} AS g SET last_seq = g.last_seq + CASE g.id {cases} END "  # noqa: S608
-            f"FROM (SELECT id FROM {_GROUP} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE) "
-            "AS locked WHERE g.id = locked.id RETURNING g.id, g.last_seq, g.status"
-        )
-    else:
-        sql = (
-            f"UPDATE {_GROUP} SET last_seq = last_seq + CASE id {cases} END "  # noqa: S608
-            f"WHERE id IN ({placeholders}) RETURNING id, last_seq, status"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, increments + group_ids)
-        return cursor.fetchall()
 
 
 def _read_own(seqs_of: dict[int, list[int]]) -> tuple[str, list]:
@@ -440,9 +418,6 @@ def _read_own(seqs_of: dict[int, list[int]]) -> tuple[str, list]:
         [v for membership_id, _before, end in moves for v in (membership_id, end)]
         + [v for membership_id, before, _end in moves for v in (membership_id, before)],
     )
-
-
-_GIVE_BACK_SQL = f"UPDATE {_GROUP} SET last_seq = %s WHERE id = %s"  # noqa: S608
 
 
 def _messages_by_seq(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Message]:
@@ -483,7 +458,7 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
     A read-only group is the closed operation's record: nothing in it changes any more.
     """
     with transaction.atomic():
-        event_seq = allocate_seq(group_id=group.pk)
+        event_seq = seq_take(group_id=group.pk)
         status = (
             Membership.objects.filter(
                 group=group, user=author, removed_at__isnull=True, user__is_active=True
@@ -512,12 +487,13 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
             return message
         message.retracted_at = timezone.now()
         message.save(update_fields=["retracted_at"])
-        # Catch-up replays the stream: the original event must not carry the content.
-        created = GroupEvent.objects.select_for_update().get(group=group, seq=seq)
-        created.data = {**created.data, "html": "", "attachments": [], "retracted": True}
-        created.save(update_fields=["data"])
-        event_record(
-            group=group, seq=event_seq, type="message.retracted", data={"message_seq": seq}
+        # The original event is not rewritten: catch-up leaves out a retracted
+        # message's content when it replays it (messaging.selectors.events_after).
+        event_append(
+            group=group,
+            seq=event_seq,
+            type=EventType.MESSAGE_RETRACTED,
+            data={"message_seq": seq},
         )
         audit_record(actor=author, action=Action.MESSAGE_RETRACTED, group=group, target=f"#{seq}")
     return message
@@ -657,6 +633,6 @@ def check_poster(*, group: ClosedUserGroup, author) -> int:
     Checking after the lock means a removal, a deactivation or a closing that commits
     first is always seen: no post can slip in after the author lost the right to post.
     """
-    seq = allocate_seq(group_id=group.pk)
+    seq = seq_take(group_id=group.pk)
     check_may_post(group=group, author=author)
     return seq

@@ -5,13 +5,9 @@ import random
 import uuid
 from decimal import Decimal
 
-from django.db import transaction
-from django.utils import timezone
-
-from messaging.events import event_append
-
 from .models import Operation, Seizure
-from .spreadsheets import UUID_NAMESPACE, _store
+from .services import seizures_validate_many
+from .spreadsheets import UUID_NAMESPACE, seizures_report_many
 from .vocabularies import (
     UNITS_BY_CATEGORY,
     CommodityCategory,
@@ -97,7 +93,7 @@ def synthetic_seizures(*, operation: Operation, count: int, reporters: list, val
         rows = by_reporter.get(reporter.pk, [])
         for start in range(0, len(rows), 20000):
             chunk = rows[start : start + 20000]
-            _store(
+            seizures_report_many(
                 reporter=reporter,
                 operation=operation,
                 administration=reporter.profile.administration,
@@ -105,15 +101,5 @@ def synthetic_seizures(*, operation: Operation, count: int, reporters: list, val
             )
             created += len(chunk)
     if created:
-        with transaction.atomic():
-            validated = Seizure.objects.filter(
-                operation=operation, client_uuid__in=list(wanted), status=Seizure.Status.SUBMITTED
-            ).update(
-                status=Seizure.Status.VALIDATED, reviewed_by=validator, reviewed_at=timezone.now()
-            )
-            event_append(
-                group=operation.group,
-                type="seizures.validated",
-                data={"count": validated, "by": validator.username},
-            )
+        seizures_validate_many(operation=operation, client_uuids=list(wanted), actor=validator)
     return created

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from core.audit import Action, audit_record
+from core.audit import Action, audit_entry, audit_record
 from core.metrics import MESSAGES_POSTED
 from groups.models import Administration, ClosedUserGroup, Membership, Role
 from groups.services import group_create, group_set_status
-from messaging.events import allocate_seq, event_record
+from groups.stream import EventType, event_append, event_new, events_append, seq_take, seqs_take
 from messaging.models import Message
 from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_poster, message_data
@@ -190,9 +190,8 @@ def _apply_status(*, operation: Operation, status: str, actor=None, reopened=Fal
         group_set_status(group=group, status=ClosedUserGroup.Status.READ_ONLY)
     elif reopened:
         group_set_status(group=group, status=ClosedUserGroup.Status.OPEN)
-    seq = allocate_seq(group_id=group.pk)
     data = {"status": status, **({"reopened": True} if reopened else {})}
-    event_record(group=group, seq=seq, type="operation.status", data=data)
+    event_append(group=group, type=EventType.OPERATION_STATUS, data=data)
     audit_record(
         actor=actor, action=Action.OPERATION_STATUS, group=group, target=operation.code, data=data
     )
@@ -262,9 +261,7 @@ def operation_set_continuous_transfer(*, operation: Operation, enabled: bool, ac
     operation.save(update_fields=["send_to_cen_continuously"])
     data = {"send_to_cen_continuously": enabled}
     group = operation.group
-    event_record(
-        group=group, seq=allocate_seq(group_id=group.pk), type="operation.settings", data=data
-    )
+    event_append(group=group, type=EventType.OPERATION_SETTINGS, data=data)
     audit_record(
         actor=actor, action=Action.OPERATION_STATUS, group=group, target=operation.code, data=data
     )
@@ -348,10 +345,10 @@ def seizure_report(
             message=message,
             **cleaned,
         )
-        event_record(
+        event_append(
             group=group,
             seq=seq,
-            type="seizure.reported",
+            type=EventType.SEIZURE_REPORTED,
             data={**message_data(message, author=reporter), "seizure": seizure.as_card()},
         )
         audit_record(
@@ -375,7 +372,7 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
         # Read the operation afresh: the caller's copy may be older than its status.
         operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
         group = operation.group
-        seq = allocate_seq(group_id=group.pk)
+        seq = seq_take(group_id=group.pk)
         _check_coordinator(operation=operation, actor=actor)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         # After closing and after a transfer too: nothing reported is stranded, and
@@ -400,19 +397,11 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
         seizure.save(
             update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"]
         )
-        event_record(
+        event_append(
             group=group,
             seq=seq,
-            type=f"seizure.{status}",
-            data={
-                "uuid": str(seizure.client_uuid),
-                "message_seq": seizure.message.seq if seizure.message_id else None,
-                "status": status,
-                "reason": reason,
-                "by": actor.username,
-                "reporter": seizure.reported_by.username,
-                "seizure": seizure.as_card(),
-            },
+            type=EventType(f"seizure.{status}"),
+            data=_review_data(seizure, actor=actor),
         )
         audit_record(
             actor=actor,
@@ -431,6 +420,76 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
             # queued run, so many validations make one run.
             transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
     return seizure
+
+
+def _review_data(seizure: Seizure, *, actor) -> dict:
+    return {
+        "uuid": str(seizure.client_uuid),
+        "message_seq": seizure.message.seq if seizure.message_id else None,
+        "status": seizure.status,
+        "reason": seizure.rejection_reason,
+        "by": actor.username,
+        "reporter": seizure.reported_by.username,
+        "seizure": seizure.as_card(),
+    }
+
+
+def seizures_validate_many(*, operation: Operation, client_uuids, actor) -> int:
+    """Validate every submitted seizure of ``client_uuids`` at once (the demo's
+    thousands of synthetic seizures): the same checks, one ``seizure.validated`` event
+    and one audit line per seizure, written together. Returns how many."""
+    with transaction.atomic():
+        operation = Operation.objects.select_related("group").get(pk=operation.pk)
+        group = operation.group
+        seqs_take({group.pk: 0})  # the group's lock, as for one review
+        _check_coordinator(operation=operation, actor=actor)
+        if operation.status not in REVIEWABLE:
+            raise ValidationError(
+                {"status": _("Seizures are reviewed once the operation has started.")}
+            )
+        seizures = list(
+            Seizure.objects.select_for_update(of=("self",))
+            .select_related("message", "reported_by")
+            .filter(
+                operation=operation,
+                client_uuid__in=list(client_uuids),
+                status=Seizure.Status.SUBMITTED,
+            )
+            .order_by("pk")
+        )
+        if not seizures:
+            return 0
+        now = timezone.now()
+        for seizure in seizures:
+            seizure.status = Seizure.Status.VALIDATED
+            seizure.reviewed_by, seizure.reviewed_at, seizure.updated_at = actor, now, now
+        Seizure.objects.bulk_update(
+            seizures, ["status", "reviewed_by", "reviewed_at", "updated_at"], batch_size=2000
+        )
+        [(_group_id, head, _status)] = seqs_take({group.pk: len(seizures)})
+        first = head - len(seizures) + 1
+        events = [
+            event_new(
+                group=group,
+                seq=first + index,
+                type=EventType.SEIZURE_VALIDATED,
+                data=_review_data(seizure, actor=actor),
+            )
+            for index, seizure in enumerate(seizures)
+        ]
+        audit = [
+            audit_entry(
+                actor=actor,
+                action=Action.SEIZURE_VALIDATED,
+                group=group,
+                target=str(seizure.client_uuid),
+            )
+            for seizure in seizures
+        ]
+        events_append(events, audit, announce_last_only=True)
+        if operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE:
+            transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
+    return len(seizures)
 
 
 def _check_corrector(*, operation: Operation, reporter) -> None:
@@ -491,7 +550,7 @@ def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) 
             # A closed group is read-only for new reports, not for putting right what
             # was reported: a rejected seizure is corrected after closing, and after a
             # transfer, so that it can still reach CEN.
-            seq = allocate_seq(group_id=group.pk)
+            seq = seq_take(group_id=group.pk)
             _check_corrector(operation=operation, reporter=reporter)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         if seizure.status != from_status and from_status == Seizure.Status.REJECTED:
@@ -511,10 +570,10 @@ def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) 
 
 def _record_correction(*, group, seq: int, seizure: Seizure, actor) -> None:
     """The live event and the audit line of a changed seizure (in the caller's transaction)."""
-    event_record(
+    event_append(
         group=group,
         seq=seq,
-        type="seizure.corrected",
+        type=EventType.SEIZURE_CORRECTED,
         data={
             "uuid": str(seizure.client_uuid),
             "message_seq": seizure.message.seq if seizure.message_id else None,
@@ -541,7 +600,7 @@ def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
     with transaction.atomic():
         operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
         group = operation.group
-        seq = allocate_seq(group_id=group.pk)
+        seq = seq_take(group_id=group.pk)
         _check_coordinator(operation=operation, actor=actor)
         if operation.status not in REVIEWABLE:
             raise ValidationError(

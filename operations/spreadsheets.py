@@ -36,9 +36,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.audit import Action, audit_record
 from core.bulk import bulk_insert
-from core.realtime import broadcast_group_event_on_commit
-from messaging.events import allocate_seqs
-from messaging.models import GroupEvent, Message
+from groups.stream import EventType, event_new, events_append, seqs_take
+from messaging.models import Message
 from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_may_post, message_data
 
@@ -479,7 +478,7 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
     with transaction.atomic():
         # The group's lock, taken by every report into it: the seizures read below stay
         # the ones there until this import commits.
-        allocate_seqs(group_id=operation.group_id, count=0)
+        seqs_take({operation.group_id: 0})
         fresh, amended = _match(
             rows=parsed,
             reporter=reporter,
@@ -495,7 +494,7 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
         for row, seizure in amended:
             seizure_amend(seizure=seizure, reporter=reporter, data=row.data)
         if fresh:
-            _store(
+            seizures_report_many(
                 reporter=reporter,
                 operation=operation,
                 administration=administration,
@@ -580,11 +579,14 @@ def _values(seizure: Seizure) -> dict:
 
 
 @transaction.atomic
-def _store(
+def seizures_report_many(
     *, reporter, operation: Operation, administration, rows: list[tuple[uuid.UUID, dict]]
 ) -> None:
+    """Report many new seizures at once (cleaned rows with their ids): one message and
+    one ``seizure.reported`` event each, written together, the same checks as one report."""
     group = operation.group
-    seqs = allocate_seqs(group_id=group.pk, count=len(rows))
+    [(_group_id, head, _status)] = seqs_take({group.pk: len(rows)})
+    seqs = range(head - len(rows) + 1, head + 1)
     check_may_post(group=group, author=reporter)
     check_accepts_seizures(operation)
     now = timezone.now()
@@ -621,28 +623,16 @@ def _store(
         message = messages[seq]
         message.created_at = message.created_at or now
         events.append(
-            GroupEvent(
+            event_new(
                 group=group,
                 seq=seq,
-                type="seizure.reported",
+                type=EventType.SEIZURE_REPORTED,
                 data={**message_data(message, author=reporter), "seizure": seizure.as_card()},
             )
         )
-    bulk_insert(seizures, events)
-    group.last_seq = seqs[-1]
     # One frame rings the doorbell; sockets see the jump in seq and read the rest of
     # the import from the database, in order, like any other gap.
-    last = events[-1]
-    broadcast_group_event_on_commit(
-        group_id=group.pk,
-        frame={
-            "type": "event",
-            "group": group.slug,
-            "seq": last.seq,
-            "event": last.type,
-            "data": last.data,
-        },
-    )
+    events_append(events, seizures, announce_last_only=True)
     audit_record(
         actor=reporter,
         action=Action.SEIZURES_IMPORTED,

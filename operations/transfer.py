@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_record
 from core.metrics import TRANSFER_BATCHES, TRANSFER_ROWS
-from messaging.events import event_append
+from groups.stream import event_append
 
 from .cen.mapping import (
     RECORD_FIELDS,

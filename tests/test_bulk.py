@@ -11,7 +11,8 @@ from django.utils import timezone
 from core.audit import Action, audit_entry
 from core.bulk import bulk_insert
 from core.models import AuditEntry
-from messaging.models import GroupEvent, Message
+from groups.models import GroupEvent
+from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 

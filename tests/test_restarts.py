@@ -25,9 +25,9 @@ from django.conf import settings
 from django.db import connections
 from rest_framework.authtoken.models import Token
 
-from groups.models import ClosedUserGroup, Role
+from groups.models import ClosedUserGroup, GroupEvent, Role
 from groups.services import membership_add
-from messaging.models import GroupEvent, Message
+from messaging.models import Message
 from messaging.services import message_post
 from tests.conftest import api_token
 from tests.live import application_name, free_port, in_thread, server_environment, start_daphne

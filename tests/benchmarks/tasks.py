@@ -12,8 +12,7 @@ def missed_events(slug: str, count: int) -> None:
     """Append COUNT message events to a group at once; prints the seq before and after."""
     from django.db import transaction
 
-    from groups.models import ClosedUserGroup
-    from messaging.models import GroupEvent
+    from groups.models import ClosedUserGroup, GroupEvent
 
     with transaction.atomic():
         group = ClosedUserGroup.objects.select_for_update().get(slug=slug)

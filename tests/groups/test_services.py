@@ -2,14 +2,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from guardian.shortcuts import get_perms
 
-from groups.models import Membership, Role
+from groups.models import GroupEvent, Membership, Role
 from groups.services import (
     group_create,
     membership_add,
     membership_change_role,
     membership_remove,
 )
-from messaging.models import GroupEvent
 
 pytestmark = pytest.mark.django_db
 

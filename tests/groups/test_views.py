@@ -1,8 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from groups.models import Membership, Role
-from messaging.models import GroupEvent
+from groups.models import GroupEvent, Membership, Role
 from tests.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.django_db

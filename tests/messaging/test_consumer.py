@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from cencomm.asgi import application
-from groups.models import ClosedUserGroup, Membership, Role, UserSession
+from groups.models import ClosedUserGroup, GroupEvent, Membership, Role, UserSession
 from groups.services import (
     group_create,
     group_set_status,
@@ -30,9 +30,9 @@ from groups.services import (
     profile_ensure,
 )
 from groups.sessions import LOGIN_AT, session_end
+from groups.stream import event_append, seq_take
 from messaging.consumers import RateLimiter
-from messaging.events import allocate_seq, event_append
-from messaging.models import GroupEvent, Message
+from messaging.models import Message
 from messaging.services import message_post
 from tests.conftest import api_token, sign_in
 from tests.live import ROOT, start_daphne
@@ -747,7 +747,7 @@ async def test_a_lost_notification_is_filled_from_the_database(world, connect):
     def event_without_notification():
         # As if the channel layer had dropped it: stored, never broadcast.
         with transaction.atomic():
-            seq = allocate_seq(group_id=world.group.pk)
+            seq = seq_take(group_id=world.group.pk)
             GroupEvent.objects.create(group=world.group, seq=seq, type="group.status", data={})
 
     await event_without_notification()

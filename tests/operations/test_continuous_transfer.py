@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
 from core.models import AuditEntry
-from messaging.models import GroupEvent
+from groups.models import GroupEvent
 from operations.cen.models import CenSeizure
 from operations.models import Operation, Seizure, TransferRun
 from operations.services import (

@@ -3,8 +3,8 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from groups.models import Administration, Membership
-from messaging.models import GroupEvent, Message, Receipt
+from groups.models import Administration, GroupEvent, Membership
+from messaging.models import Message, Receipt
 from operations.models import Operation, Seizure
 from operations.services import operation_create
 from operations.vocabularies import CommodityCategory

@@ -19,8 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import AuditEntry
-from groups.models import ClosedUserGroup
-from messaging.models import GroupEvent
+from groups.models import ClosedUserGroup, GroupEvent
 from operations.cen.models import CenSeizure
 from operations.models import Operation, Seizure, TransferRun
 from operations.services import (

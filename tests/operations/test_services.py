@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
 
-from groups.models import ClosedUserGroup
-from messaging.models import GroupEvent, Message
+from groups.models import ClosedUserGroup, GroupEvent
+from messaging.models import Message
 from operations.models import Operation, Seizure
 from operations.services import (
     operation_mark_transferred,

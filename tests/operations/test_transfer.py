@@ -18,7 +18,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from core.models import AuditEntry
-from messaging.models import GroupEvent
+from groups.models import GroupEvent
 from operations.cen.mapping import (
     RECORD_FIELDS,
     SOURCE_FIELDS,
