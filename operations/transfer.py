@@ -1,76 +1,50 @@
-"""The end-of-operation transfer to CEN: start it, run it, reconcile it.
+"""The transfer of an operation to CEN: a run's life from start to finish.
 
-Exactly once, across two databases that cannot share a transaction:
+A ``TransferRun`` is queued (``cen_transfer_start``, ``cen_transfer_schedule``),
+claimed by one live process (``cen_transfer_run``), and ends `reconciled` or
+`failed`. One run per operation at a time; a run whose process died is taken over
+and resumes from its CEN checkpoint. An attempt sends the batches
+(``operations/cen_ingest.py``), mirrors their progress onto the run
+(``operations/transfer_progress.py``), withdraws what is no longer validated,
+reconciles (``operations/reconciliation.py``), and only then marks the operation
+`transferred` — exactly once, across two databases that cannot share a transaction
+(docs/transfer.md).
 
-- each batch of validated seizures is written to the `cen` database with
-  insert-or-update-when-the-content-hash-differs on the provenance key (source system,
-  operation code, seizure uuid), and the run's checkpoint (``CenIngestRun``) is moved on
-  in the *same* CEN transaction. A batch is either wholly there, checkpoint included, or not at all;
-- the platform's ``TransferRun`` only mirrors the checkpoint after the CEN commit.
-  A process killed in between leaves CEN ahead of the mirror, never behind it, and
-  the next attempt resumes from the CEN checkpoint; anything sent twice is ignored
-  by the provenance key (its hash is the same);
-- records of seizures no longer validated are removed from CEN, and reconciliation
-  checks that CEN holds exactly the operation's validated seizures, by count and by
-  content hash, before the operation becomes `transferred`.
-
-The same path serves runs during the operation (``cen_transfer_schedule``, queued by
-validations in an operation that sends to CEN as it goes): they never mark the
-operation `transferred`; the final transfer after closing does.
+Runs during the operation (``cen_transfer_schedule``, queued by validations in an
+operation that sends to CEN as it goes) never mark the operation `transferred`; the
+final transfer after closing does.
 
 Doors: the operation page's button and the REST API call ``cen_transfer_start``
-(queues a job for the worker, docs/transfer.md); validations queue
-``cen_transfer_schedule``; ``manage.py transfer_to_cen``
-calls ``cen_transfer_run_foreground``; the worker's task calls ``cen_transfer_run``.
+(queues a job for the worker); validations queue ``cen_transfer_schedule``;
+``manage.py transfer_to_cen`` calls ``cen_transfer_run_foreground``; the worker's
+task calls ``cen_transfer_run``.
 """
 
 import datetime
-import functools
-import hashlib
-import itertools
 import logging
 import os
-import signal
 import socket
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_record
-from core.metrics import TRANSFER_BATCHES, TRANSFER_ROWS
 from groups.stream import event_append
 
-from .cen.mapping import (
-    RECORD_FIELDS,
-    SOURCE_FIELDS,
-    SOURCE_SYSTEM,
-    cen_record,
-    cen_record_json,
-    content_hash,
-)
-from .cen.models import CenIngestRun, CenSeizure
+from .cen_ingest import cen_checkpoint, cen_ingest, cen_withdraw
 from .models import Operation, Seizure, TransferRun
+from .reconciliation import Reconciliation, cen_reconcile
 from .services import _check_coordinator, operation_mark_transferred
 from .tasks import run_cen_transfer
+from .transfer_progress import TransferProgress
+from .transfer_report import REPORT_LIST_LIMIT, delivered, left_behind
 from .transfer_selectors import data_quality, has_something_to_send, run_data
 
 logger = logging.getLogger(__name__)
-
-CEN = "cen"
-# A progress event at most this often: the run row itself moves on after every batch.
-PROGRESS_EVENT_SECONDS = 1.0
-# The report keeps this many seizures per list; the counts are always complete.
-REPORT_LIST_LIMIT = 10_000
-# PostgreSQL takes at most 65,535 parameters in one statement.
-MAX_QUERY_PARAMETERS = 60_000
 
 State = TransferRun.State
 
@@ -84,31 +58,6 @@ class TransferBusy(Exception):
             _("A transfer of %(code)s is already running (run #%(run)s).")
             % {"code": run.operation.code, "run": run.pk}
         )
-
-
-# ---- test aid -------------------------------------------------------------------
-
-CRASH_ENV = "CENCOMM_TRANSFER_CRASH_AT"
-CRASH_POINTS = ("before_first_batch", "mid_batch", "between_batches", "before_reconciliation")
-_crash_point_hits: dict[str, int] = {}
-
-
-def transfer_crash_point(point: str) -> None:
-    """Test aid for the crash tests: does nothing unless CENCOMM_TRANSFER_CRASH_AT is set.
-
-    With ``CENCOMM_TRANSFER_CRASH_AT=<point>`` (or ``<point>@<n>``) the process kills
-    itself with SIGKILL — no cleanup, no rollback handler, as a power cut would —
-    the first (or n-th) time the run reaches that point.
-    """
-    wanted = os.environ.get(CRASH_ENV)
-    if not wanted:
-        return
-    name, _sep, nth = wanted.partition("@")
-    if name != point:
-        return
-    _crash_point_hits[point] = _crash_point_hits.get(point, 0) + 1
-    if _crash_point_hits[point] == int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # ---- who runs a run ---------------------------------------------------------------
@@ -324,7 +273,7 @@ def cen_transfer_run(*, run: TransferRun, batch_size: int | None = None) -> Tran
     if claimed is None:
         return TransferRun.objects.select_related("operation").get(pk=run.pk)
     try:
-        return _execute(claimed, batch_size=batch_size or settings.CEN_TRANSFER_BATCH_SIZE)
+        return _attempt(claimed, batch_size=batch_size or settings.CEN_TRANSFER_BATCH_SIZE)
     except Exception as error:
         logger.exception("CEN transfer run %s failed", claimed.pk)
         return _finish(claimed, reconciliation=None, error=f"{type(error).__name__}: {error}")
@@ -352,489 +301,48 @@ def _claim(run_id: int) -> TransferRun | None:
     return run
 
 
-@dataclass
-class BatchCounts:
-    batches_done: int = 0
-    sent: int = 0
-    inserted: int = 0
-    updated: int = 0
-    already_present: int = 0
-    withdrawn: int = 0
-
-
-def _execute(run: TransferRun, *, batch_size: int) -> TransferRun:
+def _attempt(run: TransferRun, *, batch_size: int) -> TransferRun:
+    """One attempt at a claimed run, from its CEN checkpoint to its end."""
     operation = run.operation
-    transfer_crash_point("before_first_batch")
     attempt_started = time.monotonic()
     validated = Seizure.objects.filter(operation=operation, status=Seizure.Status.VALIDATED)
-    left_behind = _left_behind(operation)
+    behind = left_behind(operation)
     run.validated = validated.count()
-    run.left_behind = left_behind["count"]
+    run.left_behind = behind["count"]
     run.report = {
         **run.report,
         # Kept from the first attempt: a resumed run still knows where it started.
         "previously_transferred": run.report.get(
             "previously_transferred", operation.status == Operation.Status.TRANSFERRED
         ),
-        "left_behind": left_behind,
+        "left_behind": behind,
     }
     TransferRun.objects.filter(pk=run.pk).update(
         validated=run.validated, left_behind=run.left_behind, report=run.report
     )
 
-    checkpoint, _created = CenIngestRun.objects.using(CEN).get_or_create(
-        run_id=run.pk,
-        defaults={"source_system": SOURCE_SYSTEM, "operation_code": operation.code},
+    checkpoint = cen_checkpoint(run_id=run.pk, operation_code=operation.code)
+    progress = TransferProgress(run, checkpoint, attempt_started=attempt_started)
+    cen_ingest(
+        checkpoint=checkpoint,
+        validated=validated,
+        batch_size=batch_size,
+        on_batch=progress.batch_written,
     )
-    counts = BatchCounts(
-        batches_done=checkpoint.batches_done,
-        sent=checkpoint.rows_sent,
-        inserted=checkpoint.rows_inserted,
-        updated=checkpoint.rows_updated,
-        already_present=checkpoint.rows_already_present,
-        withdrawn=checkpoint.rows_withdrawn,
-    )
-    sent_this_attempt = 0
-    # What this attempt sent, so reconciliation need not map those seizures again.
-    sent_hashes: dict[str, str] = {}
-    # The rows this attempt itself wrote, from the very JSON their hashes were made of.
-    written_now: set[str] = set()
-    last_event_at = None
-
-    def batch_committed(records: list[dict], written: tuple[list, list]) -> None:
-        nonlocal sent_this_attempt, last_event_at
-        transfer_crash_point("between_batches")
-        inserted_uuids, updated_uuids = written
-        for record in records:
-            sent_hashes[str(record["seizure_uuid"])] = record["content_hash"]
-        written_now.update(str(key) for key in (*inserted_uuids, *updated_uuids))
-        inserted = len(inserted_uuids)
-        counts.batches_done += 1
-        counts.sent += len(records)
-        counts.inserted += inserted
-        counts.updated += len(updated_uuids)
-        counts.already_present += len(records) - inserted - len(updated_uuids)
-        sent_this_attempt += len(records)
-        TRANSFER_BATCHES.labels(operation=operation.code).inc()
-        TRANSFER_ROWS.labels(operation=operation.code).inc(inserted)
-        elapsed = max(time.monotonic() - attempt_started, 1e-6)
-        emit = last_event_at is None or time.monotonic() - last_event_at >= PROGRESS_EVENT_SECONDS
-        _mirror_progress(run, counts, rate=sent_this_attempt / elapsed, emit_event=emit)
-        if emit:
-            last_event_at = time.monotonic()
-
-    # One ordered read from the checkpoint on, cut into batches here: a query per batch
-    # would scan and sort the operation's validated seizures again each time.
-    source = (
-        validated.filter(pk__gt=checkpoint.last_seizure_pk)
-        .order_by("pk")
-        .values(*SOURCE_FIELDS)
-        .iterator(chunk_size=batch_size)
-    )
-    # A caller inside a CEN transaction (a test) keeps every write on its own connection.
-    writer = _CenWriter(checkpoint, overlap=not connections[CEN].in_atomic_block)
-    pending = None
-    try:
-        for rows in _batches(source, batch_size):
-            mapped = [cen_record_json(row, operation_code=operation.code) for row in rows]
-            records = [record for record, _canonical in mapped]
-            canonicals = [canonical for _record, canonical in mapped]
-            if pending is not None:
-                batch_committed(pending[1], pending[0].result())
-            pending = (writer.submit(records, canonicals, last_seizure_pk=rows[-1]["pk"]), records)
-        if pending is not None:
-            batch_committed(pending[1], pending[0].result())
-    finally:
-        writer.close()
-
-    withdrawn = _withdraw(checkpoint, operation)
-    counts.withdrawn += len(withdrawn)
+    withdrawn = cen_withdraw(checkpoint=checkpoint, operation=operation)
+    progress.withdrawn(len(withdrawn))
     run.report = {
         **run.report,
-        "delivered": _delivered(checkpoint),
+        "delivered": delivered(checkpoint),
         "withdrawn": [*run.report.get("withdrawn", []), *withdrawn][:REPORT_LIST_LIMIT],
     }
     TransferRun.objects.filter(pk=run.pk).update(report=run.report)
 
-    transfer_crash_point("before_reconciliation")
-    elapsed = max(time.monotonic() - attempt_started, 1e-6)
-    _mirror_progress(run, counts, rate=sent_this_attempt / elapsed, emit_event=False)
+    progress.mirror()
     reconciliation = cen_reconcile(
-        operation=operation, known_hashes=sent_hashes, written_now=written_now
+        operation=operation, known_hashes=progress.sent_hashes, written_now=progress.written_now
     )
     return _finish(run, reconciliation=reconciliation)
-
-
-class _CenWriter:
-    """Writes the batches to CEN one after the other, on a thread of its own.
-
-    The next batch is read and mapped while PostgreSQL commits this one. Only one
-    batch is ever in flight, so batches and their checkpoints still commit in order.
-    Without ``overlap`` each batch is written at once, on the caller's connection.
-    """
-
-    def __init__(self, checkpoint: CenIngestRun, *, overlap: bool):
-        self.checkpoint = checkpoint
-        self.executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="cen-writer") if overlap else None
-        )
-
-    def submit(self, records: list[dict], canonicals: list[str], *, last_seizure_pk: int) -> Future:
-        if self.executor is not None:
-            return self.executor.submit(
-                _write_batch, self.checkpoint, records, canonicals, last_seizure_pk=last_seizure_pk
-            )
-        done: Future = Future()
-        done.set_result(
-            _write_batch(self.checkpoint, records, canonicals, last_seizure_pk=last_seizure_pk)
-        )
-        return done
-
-    def close(self) -> None:
-        if self.executor is not None:
-            # The thread's own connection, closed in the thread that opened it.
-            self.executor.submit(connections.close_all).result()
-            self.executor.shutdown()
-
-
-def _withdraw(checkpoint: CenIngestRun, operation: Operation) -> list[str]:
-    """Remove from CEN the records of the operation's seizures no longer validated here.
-
-    CEN keeps exactly the operation's validated seizures: a seizure taken back from
-    validation after it reached CEN leaves it, and comes back if validated again. The
-    removal and its count in the checkpoint are one CEN transaction, so a run killed
-    and run again counts each removal once. A CEN row of no seizure of this operation
-    is not the platform's to remove: reconciliation reports it as unexpected.
-    """
-    not_validated = {
-        str(key)
-        for key in Seizure.objects.filter(operation=operation)
-        .exclude(status=Seizure.Status.VALIDATED)
-        .values_list("client_uuid", flat=True)
-    }
-    rows = CenSeizure.objects.using(CEN).filter(
-        source_system=SOURCE_SYSTEM, operation_code=operation.code
-    )
-    gone = sorted(
-        str(key) for key in rows.values_list("seizure_uuid", flat=True) if str(key) in not_validated
-    )
-    if not gone:
-        return []
-    with transaction.atomic(using=CEN):
-        removed = 0
-        for start in range(0, len(gone), 5000):
-            removed += rows.filter(seizure_uuid__in=gone[start : start + 5000]).delete()[0]
-        CenIngestRun.objects.using(CEN).filter(pk=checkpoint.pk).update(
-            rows_withdrawn=F("rows_withdrawn") + removed, updated_at=timezone.now()
-        )
-    return gone
-
-
-def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    while batch := list(itertools.islice(rows, size)):
-        yield batch
-
-
-def _write_batch(
-    checkpoint: CenIngestRun, records: list[dict], canonicals: list[str], *, last_seizure_pk: int
-) -> tuple[list, list]:
-    """One CEN transaction: the batch, insert-or-update-when-changed, and the checkpoint.
-
-    Returns the uuids of the rows it inserted and of those it updated (their content
-    hash differed: corrected since they reached CEN); the others were already there.
-    """
-    with transaction.atomic(using=CEN):
-        if connections[CEN].vendor == "postgresql":
-            inserted, updated = _upsert_postgresql(checkpoint, records, canonicals)
-        else:
-            inserted, updated = _upsert_portable(checkpoint, records)
-        transfer_crash_point("mid_batch")
-        CenIngestRun.objects.using(CEN).filter(pk=checkpoint.pk).update(
-            last_seizure_pk=last_seizure_pk,
-            batches_done=F("batches_done") + 1,
-            rows_sent=F("rows_sent") + len(records),
-            rows_inserted=F("rows_inserted") + len(inserted),
-            rows_updated=F("rows_updated") + len(updated),
-            rows_already_present=F("rows_already_present")
-            + len(records)
-            - len(inserted)
-            - len(updated),
-            updated_at=timezone.now(),
-        )
-    return inserted, updated
-
-
-def _upsert_portable(checkpoint: CenIngestRun, records: list[dict]) -> tuple[list, list]:
-    """The batch's keys and hashes are looked up first (only one run per operation writes
-    at a time); new records go in with bulk_create(ignore_conflicts=True) — INSERT OR IGNORE
-    on SQLite — and records whose hash differs are rewritten one by one."""
-    present = dict(
-        CenSeizure.objects.using(CEN)
-        .filter(
-            source_system=SOURCE_SYSTEM,
-            operation_code=checkpoint.operation_code,
-            seizure_uuid__in=[record["seizure_uuid"] for record in records],
-        )
-        .values_list("seizure_uuid", "content_hash")
-    )
-    now = timezone.now()
-    fresh = [
-        CenSeizure(ingest_run_id=checkpoint.pk, last_changed_at=now, **record)
-        for record in records
-        if record["seizure_uuid"] not in present
-    ]
-    CenSeizure.objects.using(CEN).bulk_create(
-        fresh, ignore_conflicts=True, batch_size=MAX_QUERY_PARAMETERS // (len(RECORD_FIELDS) + 4)
-    )
-    changed = [
-        record
-        for record in records
-        if record["seizure_uuid"] in present
-        and present[record["seizure_uuid"]] != record["content_hash"]
-    ]
-    for record in changed:
-        CenSeizure.objects.using(CEN).filter(
-            source_system=record["source_system"],
-            operation_code=record["operation_code"],
-            seizure_uuid=record["seizure_uuid"],
-        ).update(last_changed_at=now, **record)
-    return [record.seizure_uuid for record in fresh], [record["seizure_uuid"] for record in changed]
-
-
-@functools.cache
-def _postgresql_upsert_sql() -> str:
-    connection = connections[CEN]
-    quote = connection.ops.quote_name
-    fields = [CenSeizure._meta.get_field(name) for name in (*RECORD_FIELDS, "content_hash")]
-    columns = ", ".join(quote(field.column) for field in fields)
-    shape = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in fields)
-    key_names = ("source_system", "operation_code", "seizure_uuid")
-    key = ", ".join(quote(name) for name in key_names)
-    table = quote(CenSeizure._meta.db_table)
-    changes = ", ".join(
-        f"{quote(field.column)} = EXCLUDED.{quote(field.column)}"
-        for field in fields
-        if field.name not in key_names
-    )
-    changed = quote("last_changed_at")
-    return (
-        f"INSERT INTO {table} "  # noqa: S608 - names from the model
-        f"({columns}, {quote('ingest_run_id')}, {quote('transferred_at')}, {changed}) "
-        f"SELECT {columns}, %s, %s, %s FROM json_to_recordset(%s::json) AS batch({shape}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {changes}, {changed} = EXCLUDED.{changed} "
-        f"WHERE {table}.{quote('content_hash')} <> EXCLUDED.{quote('content_hash')} "
-        # xmax is 0 on a row this statement inserted, set on one it updated.
-        f"RETURNING {quote('seizure_uuid')}, (xmax = 0)"
-    )
-
-
-def _upsert_postgresql(
-    checkpoint: CenIngestRun, records: list[dict], canonicals: list[str]
-) -> tuple[list, list]:
-    """Insert-or-update-when-changed in one statement: INSERT … SELECT FROM json_to_recordset(…)
-    ON CONFLICT DO UPDATE … WHERE the stored hash differs, RETURNING. The batch travels as the
-    records' canonical JSON (already made for their hashes) and PostgreSQL parses it;
-    RETURNING says exactly what was new and what was rewritten."""
-    payload = ",".join(
-        f'{canonical[:-1]},"content_hash":"{record["content_hash"]}"}}'
-        for record, canonical in zip(records, canonicals, strict=True)
-    )
-    now = timezone.now()
-    with connections[CEN].cursor() as cursor:
-        cursor.execute(_postgresql_upsert_sql(), [checkpoint.pk, now, now, f"[{payload}]"])
-        written = cursor.fetchall()
-    return [key for key, fresh in written if fresh], [key for key, fresh in written if not fresh]
-
-
-def _mirror_progress(run: TransferRun, counts: BatchCounts, *, rate: float, emit_event: bool):
-    run.batches_done = counts.batches_done
-    run.sent = counts.sent
-    run.inserted = counts.inserted
-    run.updated = counts.updated
-    run.already_present = counts.already_present
-    run.withdrawn = counts.withdrawn
-    run.rows_per_second = round(rate, 1)
-    run.heartbeat_at = timezone.now()
-    with transaction.atomic():
-        TransferRun.objects.filter(pk=run.pk).update(
-            batches_done=run.batches_done,
-            sent=run.sent,
-            inserted=run.inserted,
-            updated=run.updated,
-            already_present=run.already_present,
-            withdrawn=run.withdrawn,
-            rows_per_second=run.rows_per_second,
-            heartbeat_at=run.heartbeat_at,
-        )
-        if emit_event:
-            event_append(group=run.operation.group, type="transfer.progress", data=run_data(run))
-
-
-def _delivered(checkpoint: CenIngestRun) -> dict:
-    """What this run itself brought into CEN, read back from CEN: a follow-up run lists
-    only the seizures validated since, however often it was killed and resumed."""
-    rows = CenSeizure.objects.using(CEN).filter(ingest_run=checkpoint)
-    seizures = [
-        {
-            "uuid": str(row["seizure_uuid"]),
-            "seizure_date": row["seizure_date"].isoformat(),
-            "reporting_country": row["reporting_country"],
-            "commodity_category": row["commodity_category"],
-        }
-        for row in rows.order_by("seizure_date", "seizure_uuid").values(
-            "seizure_uuid", "seizure_date", "reporting_country", "commodity_category"
-        )[:REPORT_LIST_LIMIT]
-    ]
-    return {"count": rows.count(), "seizures": seizures}
-
-
-def _left_behind(operation: Operation) -> dict:
-    """The seizures that do not go, and why: the coordinator acts on them, even after the
-    transfer, and a follow-up transfer sends what was validated since."""
-    queryset = (
-        Seizure.objects.filter(operation=operation)
-        .exclude(status=Seizure.Status.VALIDATED)
-        .order_by("seizure_date", "pk")
-    )
-    seizures = [
-        {
-            "uuid": str(row["client_uuid"]),
-            "status": row["status"],
-            "reason": row["rejection_reason"],
-            "seizure_date": row["seizure_date"].isoformat(),
-            "reporting_country": row["reporting_country"],
-            "commodity_category": row["commodity_category"],
-        }
-        for row in queryset.values(
-            "client_uuid",
-            "status",
-            "rejection_reason",
-            "seizure_date",
-            "reporting_country",
-            "commodity_category",
-        )[:REPORT_LIST_LIMIT]
-    ]
-    by_status = {status: 0 for status in Seizure.Status.values if status != "validated"}
-    for status in queryset.values_list("status", flat=True):
-        by_status[status] += 1
-    return {"count": sum(by_status.values()), "by_status": by_status, "seizures": seizures}
-
-
-# ---- reconciliation ---------------------------------------------------------------------
-
-
-@dataclass
-class Reconciliation:
-    expected: int
-    in_cen: int
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    differing: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.differing) and (
-            self.expected == self.in_cen
-        )
-
-    def as_report(self) -> dict:
-        return {
-            "ok": self.ok,
-            "expected": self.expected,
-            "in_cen": self.in_cen,
-            "missing_count": len(self.missing),
-            "unexpected_count": len(self.unexpected),
-            "differing_count": len(self.differing),
-            "missing": self.missing[:REPORT_LIST_LIMIT],
-            "unexpected": self.unexpected[:REPORT_LIST_LIMIT],
-            "differing": self.differing[:REPORT_LIST_LIMIT],
-        }
-
-
-def cen_reconcile(
-    *,
-    operation: Operation,
-    known_hashes: dict[str, str] | None = None,
-    written_now: set[str] | None = None,
-) -> Reconciliation:
-    """Does CEN hold exactly the operation's validated seizures, by count and by hash?
-
-    ``known_hashes`` are the records this run just mapped (uuid → hash); every other
-    validated seizure is mapped again here. Every CEN row that this attempt did not
-    write itself (``written_now``: written from the very JSON its hash was made of) is
-    also hashed again from its own columns, so a row changed in CEN behind its hash's
-    back is caught as well as a row whose hash differs from ours.
-    """
-    known_hashes = known_hashes or {}
-    written_now = written_now or set()
-    expected: dict[str, str] = {}
-    validated = Seizure.objects.filter(operation=operation, status=Seizure.Status.VALIDATED)
-    unknown = []
-    for pk, seizure_uuid in validated.values_list("pk", "client_uuid").iterator(chunk_size=10_000):
-        key = str(seizure_uuid)
-        if key in known_hashes:
-            expected[key] = known_hashes[key]
-        else:
-            unknown.append(pk)
-    for start in range(0, len(unknown), 5000):
-        rows = Seizure.objects.filter(pk__in=unknown[start : start + 5000]).values(*SOURCE_FIELDS)
-        for row in rows:
-            record = cen_record(row, operation_code=operation.code)
-            expected[str(record["seizure_uuid"])] = record["content_hash"]
-
-    in_cen_rows = CenSeizure.objects.using(CEN).filter(
-        source_system=SOURCE_SYSTEM, operation_code=operation.code
-    )
-    if _digest_in_cen(operation.code) == _digest(expected):
-        # Same count, same uuids, same hashes: no need to bring every pair over.
-        in_cen = dict(expected)
-    else:
-        in_cen = {
-            str(seizure_uuid): stored_hash
-            for seizure_uuid, stored_hash in in_cen_rows.values_list(
-                "seizure_uuid", "content_hash"
-            ).iterator(chunk_size=10_000)
-        }
-    to_check = [key for key in in_cen if key not in written_now]
-    altered: set[str] = set()
-    for start in range(0, len(to_check), 5000):
-        rows = in_cen_rows.filter(seizure_uuid__in=to_check[start : start + 5000]).values(
-            *RECORD_FIELDS, "content_hash"
-        )
-        for row in rows:
-            if content_hash(row) != row["content_hash"]:
-                altered.add(str(row["seizure_uuid"]))
-    differing = {key for key in expected.keys() & in_cen.keys() if expected[key] != in_cen[key]}
-    return Reconciliation(
-        expected=len(expected),
-        in_cen=len(in_cen),
-        missing=sorted(expected.keys() - in_cen.keys()),
-        unexpected=sorted(in_cen.keys() - expected.keys()),
-        differing=sorted(differing | altered),
-    )
-
-
-def _digest(hashes: dict[str, str]) -> tuple[int, str]:
-    """Count and sha256 of "uuid:hash" lines in uuid order (the order PostgreSQL sorts uuids in)."""
-    text = "\n".join(f"{key}:{hashes[key]}" for key in sorted(hashes))
-    return len(hashes), hashlib.sha256(text.encode()).hexdigest()
-
-
-def _digest_in_cen(operation_code: str) -> tuple[int, str] | None:
-    """The same digest computed by PostgreSQL over CEN's rows; None elsewhere."""
-    connection = connections[CEN]
-    if connection.vendor != "postgresql":
-        return None
-    table = connection.ops.quote_name(CenSeizure._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), encode(sha256(convert_to(coalesce(string_agg("  # noqa: S608
-            "seizure_uuid::text || ':' || content_hash, E'\\n' ORDER BY seizure_uuid), ''),"
-            f" 'UTF8')), 'hex') FROM {table} WHERE source_system = %s AND operation_code = %s",
-            [SOURCE_SYSTEM, operation_code],
-        )
-        count, digest = cursor.fetchone()
-    return count, digest
 
 
 # ---- finishing ------------------------------------------------------------------------------

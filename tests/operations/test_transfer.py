@@ -29,6 +29,7 @@ from operations.cen.mapping import (
 )
 from operations.cen.models import CenIngestRun, CenSeizure
 from operations.models import Operation, Seizure, TransferRun
+from operations.reconciliation import cen_reconcile
 from operations.services import (
     operation_set_status,
     seizure_reject,
@@ -36,15 +37,14 @@ from operations.services import (
     seizure_validate,
 )
 from operations.transfer import (
-    CRASH_POINTS,
     TransferBusy,
-    cen_reconcile,
     cen_transfer_run,
     cen_transfer_run_foreground,
     cen_transfer_start,
 )
 from operations.transfer_selectors import data_quality
 from tests.conftest import sign_in
+from tests.crashing_worker import CRASH_POINTS
 from tests.live import ROOT, server_environment
 from tests.operations.conftest import new_uuid, seizure_data
 
@@ -522,10 +522,11 @@ def _transfer_process(code: str, *, crash_at: str = "", batch_size: int = 3, tmp
         DATABASE_POOL_MAX_SIZE="3",
         CEN_DATABASE_POOL_MAX_SIZE="2",
     )
-    if crash_at:
-        env["CENCOMM_TRANSFER_CRASH_AT"] = crash_at
+    command = ["transfer_to_cen", code, "--batch-size", str(batch_size)]
+    # The launcher runs the same command, killing the process at the point named.
+    launcher = ["-m", "tests.crashing_worker", crash_at] if crash_at else ["manage.py"]
     return subprocess.run(
-        [sys.executable, "manage.py", "transfer_to_cen", code, "--batch-size", str(batch_size)],
+        [sys.executable, *launcher, *command],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -602,7 +603,7 @@ def test_the_command_exits_non_zero_when_the_run_does_not_reconcile(active_world
 
 
 def test_postgresql_reconciles_by_digest_and_it_matches_ours(closed_world):
-    from operations.transfer import _digest, _digest_in_cen
+    from operations.reconciliation import _digest, _digest_in_cen
 
     run = cen_transfer_run_foreground(operation=closed_world.operation)
     assert run.state == TransferRun.State.RECONCILED
@@ -618,13 +619,13 @@ def test_postgresql_reconciles_by_digest_and_it_matches_ours(closed_world):
 
 @pytest.mark.parametrize("writer", ["_upsert_portable", "_upsert_postgresql"])
 def test_the_portable_upsert_counts_like_the_postgresql_one(closed_world, writer):
-    from operations import transfer
+    from operations import cen_ingest
     from operations.cen.mapping import cen_record_json
 
     def write(records):
         if writer == "_upsert_portable":
-            return transfer._upsert_portable(checkpoint, [record for record, _ in records])
-        return transfer._upsert_postgresql(
+            return cen_ingest._upsert_portable(checkpoint, [record for record, _ in records])
+        return cen_ingest._upsert_postgresql(
             checkpoint, [record for record, _ in records], [canonical for _, canonical in records]
         )
 
