@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "messaging",
     "operations",
     "operations.cen",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -329,7 +330,7 @@ SPECTACULAR_SETTINGS = {
     # Redoc is served from the platform (pinned by the package), never from a CDN.
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "CommodityCategoryEnum": "operations.vocabularies.CommodityCategory",
+        "CommodityCategoryEnum": "core.vocabularies.CommodityCategory",
         "OperationStatusEnum": "operations.models.Operation.Status",
         "SeizureStatusEnum": "operations.models.Seizure.Status",
         "GroupStatusEnum": "groups.models.ClosedUserGroup.Status",

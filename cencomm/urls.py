@@ -35,7 +35,7 @@ urlpatterns = [
     path("language/", group_views.language_set, name="language_set"),
     path("account/sessions/", group_views.account_sessions, name="account_sessions"),
     path("account/sessions/end/", group_views.account_session_end, name="account_session_end"),
-    path("groups/", include("groups.urls")),
+    path("groups/", include("cencomm.group_urls")),
     path("groups/<slug:slug>/", include("messaging.urls")),
     path("audit/", audit_views.audit_all, name="audit"),
     path("operations/<str:code>/audit/", audit_views.audit_operation, name="operation_audit"),

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -13,16 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from messaging.client_strings import client_strings
-from messaging.history import acknowledged_seqs, message_page, unread_counts
-from messaging.models import Message
-from messaging.services import POSTABLE_KINDS
-from operations.vocabularies import vocabulary_labels
-
 from . import services
 from .forms import LanguageForm, MemberAddForm, MemberChangeForm
 from .models import Role
-from .selectors import access_group, group_members, groups_of_user
+from .selectors import access_group, group_members
 from .sessions import current_session_id, session_end, sessions_of_user
 
 User = get_user_model()
@@ -30,72 +22,6 @@ User = get_user_model()
 
 def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-@login_required
-def my_groups(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "groups/my_groups.html",
-        {
-            "groups": groups_of_user(user=request.user),
-            "unread": unread_counts(user=request.user),
-            "client_strings": client_strings(),
-        },
-    )
-
-
-@login_required
-def group_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """The group's live page: history, composer, members; the socket does the rest."""
-    access = access_group(request.user, slug)
-    group = access.group
-    # The cursor is read before the history: whatever commits in between comes
-    # again through the socket's catch-up, and the client drops what it has.
-    cursor = group.last_seq
-    page = message_page(group=group)
-    config = {
-        "group": group.slug,
-        "cursor": cursor,
-        "user": request.user.username,
-        "role": access.role or ("staff" if access.staff else None),
-        "canPost": access.can_post,
-        "readOnly": group.is_read_only,
-        "messages": page["messages"],
-        "acked": acknowledged_seqs(user=request.user, group=group),
-        "more": page["more"],
-        "historyUrl": reverse("messaging:history", kwargs={"slug": group.slug}),
-        "uploadUrl": reverse("messaging:attachment_upload", kwargs={"slug": group.slug}),
-        "receiptsUrl": reverse("messaging:receipts", kwargs={"slug": group.slug, "seq": 0}),
-        "attachmentUrl": reverse(
-            "messaging:attachment_download", kwargs={"slug": group.slug, "token": "TOKEN"}
-        ),
-        "labels": vocabulary_labels(),
-        "seizureUrl": (
-            reverse(
-                "operations:seizure",
-                kwargs={"code": group.operation.code, "uuid": uuid.UUID(int=0)},
-            )
-            if hasattr(group, "operation")
-            else None
-        ),
-        "maxLength": settings.MESSAGE_MAX_LENGTH,
-        "maxUpload": settings.ATTACHMENT_MAX_BYTES,
-    }
-    return render(
-        request,
-        "groups/group.html",
-        {
-            "access": access,
-            "group": group,
-            "members": group_members(group=group),
-            "my_groups": groups_of_user(user=request.user),
-            "unread": unread_counts(user=request.user),
-            "page_config": config,
-            "client_strings": client_strings(),
-            "kinds": [(k, label) for k, label in Message.Kind.choices if k in POSTABLE_KINDS],
-        },
-    )
 
 
 @login_required

@@ -8,16 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ExactDecimalField, RequestSerializer, errors, positive_decimal_pattern
-from groups.selectors import access_group
-from operations.models import Seizure
-from operations.vocabularies import (
+from core.vocabularies import (
     CommodityCategory,
     DetectionMethod,
     Direction,
     LocationType,
+    SeizureStatus,
     TransportMode,
     Unit,
 )
+from groups.selectors import access_group
 
 from . import services
 from .attachments import attachment_upload
@@ -40,7 +40,7 @@ class SeizureCardSerializer(serializers.Serializer):
     """A seizure alert's card: enough to act on at the next border."""
 
     uuid = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=Seizure.Status.choices)
+    status = serializers.ChoiceField(choices=SeizureStatus.choices)
     seizure_date = serializers.DateField()
     reporting_country = serializers.CharField()
     commodity_category = serializers.ChoiceField(choices=CommodityCategory.choices)

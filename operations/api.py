@@ -19,6 +19,15 @@ from core.api import (
     non_negative_decimal_pattern,
     positive_decimal_pattern,
 )
+from core.vocabularies import (
+    CommodityCategory,
+    Concealment,
+    DetectionMethod,
+    Direction,
+    LocationType,
+    TransportMode,
+    Unit,
+)
 from groups.models import Administration
 
 from . import services
@@ -41,15 +50,6 @@ from .transfer_selectors import (
     transfer_run_for,
     transfer_runs,
     transfer_summary,
-)
-from .vocabularies import (
-    CommodityCategory,
-    Concealment,
-    DetectionMethod,
-    Direction,
-    LocationType,
-    TransportMode,
-    Unit,
 )
 
 MAX_SEIZURE_PAGE = 1000

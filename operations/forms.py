@@ -3,10 +3,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from groups.models import Administration
-
-from .countries import country_choices, currency_choices
-from .vocabularies import (
+from core.vocabularies import (
     CommodityCategory,
     Concealment,
     DetectionMethod,
@@ -15,6 +12,9 @@ from .vocabularies import (
     TransportMode,
     Unit,
 )
+from groups.models import Administration
+
+from .countries import country_choices, currency_choices
 
 
 def _blank(choices):

@@ -3,17 +3,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from groups.models import Administration, ClosedUserGroup
-
-from .vocabularies import (
+from core.vocabularies import (
     CommodityCategory,
     Concealment,
     DetectionMethod,
     Direction,
     LocationType,
+    SeizureStatus,
     TransportMode,
     Unit,
 )
+from groups.models import Administration, ClosedUserGroup
 
 
 class Operation(models.Model):
@@ -69,10 +69,7 @@ class Operation(models.Model):
 class Seizure(models.Model):
     """A seizure reported on the simplified seizure form during an operation."""
 
-    class Status(models.TextChoices):
-        SUBMITTED = "submitted", _("Submitted")
-        VALIDATED = "validated", pgettext_lazy("seizure status", "Validated")
-        REJECTED = "rejected", _("Rejected")
+    Status = SeizureStatus
 
     operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="seizures")
     # Made by the client (browser, offline queue, spreadsheet row, partner system):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_record
+from core.vocabularies import VOCABULARIES
 
 from .countries import country_name
 from .models import Operation, Seizure
@@ -24,7 +25,6 @@ from .transfer_selectors import (
     transfer_runs,
     transfer_summary,
 )
-from .vocabularies import VOCABULARIES
 
 # Past this many routes the table ends with one line for the rest: an operation with a
 # hundred reporting countries has routes by the hundred, and the report is read on paper.

@@ -14,8 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .countries import is_country, is_currency
-from .vocabularies import (
+from core.vocabularies import (
     UNITS_BY_CATEGORY,
     CommodityCategory,
     Concealment,
@@ -25,6 +24,8 @@ from .vocabularies import (
     TransportMode,
     Unit,
 )
+
+from .countries import is_country, is_currency
 
 HS_CODE = re.compile(r"^\d{4,10}$")
 REQUIRED = [

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_entry, audit_record
 from core.metrics import MESSAGES_POSTED
+from core.vocabularies import CommodityCategory, Unit
 from groups.models import Administration, ClosedUserGroup, Membership, Role
 from groups.services import group_create, group_set_status
 from groups.stream import EventType, event_append, event_new, events_append, seq_take, seqs_take
@@ -21,7 +22,6 @@ from messaging.services import check_poster, message_data
 
 from .models import Operation, Seizure, TransferRun
 from .seizure_rules import clean_seizure_input, parse_client_uuid
-from .vocabularies import CommodityCategory, Unit
 
 # Who may move an operation from one status to the next; `transferred` is set only
 # by a reconciled CEN transfer, never by hand.
@@ -153,7 +153,7 @@ def _operation_create(
     return operation
 
 
-def _check_coordinator(*, operation: Operation, actor) -> None:
+def check_coordinator(*, operation: Operation, actor) -> None:
     if actor.is_staff:
         return
     if not Membership.objects.filter(
@@ -166,7 +166,7 @@ def _check_coordinator(*, operation: Operation, actor) -> None:
 def operation_set_status(*, operation: Operation, status: str, actor) -> Operation:
     """Move the operation along planned → active → closed; closing makes its group read-only."""
     operation = Operation.objects.select_for_update().get(pk=operation.pk)
-    _check_coordinator(operation=operation, actor=actor)
+    check_coordinator(operation=operation, actor=actor)
     if status not in Operation.Status.values:
         raise ValidationError({"status": _("Unknown status.")})
     if (operation.status, status) not in TRANSITIONS:
@@ -207,7 +207,7 @@ def operation_reopen(*, operation: Operation, actor) -> Operation:
     operation row is locked, as ``cen_transfer_start`` locks it, so a reopening and a
     transfer never overlap.
     """
-    _check_coordinator(operation=operation, actor=actor)
+    check_coordinator(operation=operation, actor=actor)
     operation = Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
     if operation.status != Operation.Status.CLOSED:
         raise ValidationError(
@@ -242,7 +242,7 @@ def operation_set_continuous_transfer(*, operation: Operation, enabled: bool, ac
     follow-up transfers send them). Audited, and announced in the group as
     ``operation.settings``. Switched on, whatever is validated already goes soon.
     """
-    _check_coordinator(operation=operation, actor=actor)
+    check_coordinator(operation=operation, actor=actor)
     if not isinstance(enabled, bool):
         raise ValidationError({"send_to_cen_continuously": _("Give true or false.")})
     operation = Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
@@ -373,7 +373,7 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
         operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
         group = operation.group
         seq = seq_take(group_id=group.pk)
-        _check_coordinator(operation=operation, actor=actor)
+        check_coordinator(operation=operation, actor=actor)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         # After closing and after a transfer too: nothing reported is stranded, and
         # what is validated late goes to CEN in a follow-up transfer.
@@ -442,7 +442,7 @@ def seizures_validate_many(*, operation: Operation, client_uuids, actor) -> int:
         operation = Operation.objects.select_related("group").get(pk=operation.pk)
         group = operation.group
         seqs_take({group.pk: 0})  # the group's lock, as for one review
-        _check_coordinator(operation=operation, actor=actor)
+        check_coordinator(operation=operation, actor=actor)
         if operation.status not in REVIEWABLE:
             raise ValidationError(
                 {"status": _("Seizures are reviewed once the operation has started.")}
@@ -601,7 +601,7 @@ def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
         operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
         group = operation.group
         seq = seq_take(group_id=group.pk)
-        _check_coordinator(operation=operation, actor=actor)
+        check_coordinator(operation=operation, actor=actor)
         if operation.status not in REVIEWABLE:
             raise ValidationError(
                 {"status": _("Seizures are reviewed once the operation has started.")}

@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.audit import Action, audit_record
 from core.bulk import bulk_insert
+from core.vocabularies import VOCABULARIES
 from groups.stream import EventType, event_new, events_append, seqs_take
 from messaging.models import Message
 from messaging.rendering import RENDER_VERSION, render_markdown
@@ -45,7 +46,6 @@ from .countries import country_choices, currency_choices
 from .models import Operation, Seizure
 from .seizure_rules import FIELDS, clean_seizure_input
 from .services import check_accepts_seizures, seizure_amend, seizure_locked_reason, seizure_summary
-from .vocabularies import VOCABULARIES
 
 # The id last: it is for the platform, not for the officer typing the row.
 COLUMNS = [*FIELDS, "client_uuid"]

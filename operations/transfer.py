@@ -38,7 +38,7 @@ from groups.stream import event_append
 from .cen_ingest import cen_checkpoint, cen_ingest, cen_withdraw
 from .models import Operation, Seizure, TransferRun
 from .reconciliation import Reconciliation, cen_reconcile
-from .services import _check_coordinator, operation_mark_transferred
+from .services import check_coordinator, operation_mark_transferred
 from .tasks import run_cen_transfer
 from .transfer_progress import TransferProgress
 from .transfer_report import REPORT_LIST_LIMIT, delivered, left_behind
@@ -142,7 +142,7 @@ def cen_transfer_start(
     queued or still running refuses a second; a run whose process died is queued
     again and resumes from its CEN checkpoint.
     """
-    _check_coordinator(operation=operation, actor=actor)
+    check_coordinator(operation=operation, actor=actor)
     with transaction.atomic():
         operation = (
             Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.vocabularies import VOCABULARIES, vocabulary_labels
 from groups.models import Role
 from messaging.client_strings import client_strings, offline_strings
 
@@ -27,7 +28,6 @@ from .selectors import (
     seizure_status_counts,
 )
 from .transfer_selectors import may_reopen, pending_review
-from .vocabularies import VOCABULARIES, vocabulary_labels
 
 MAX_JSON_BYTES = 64 * 1024
 

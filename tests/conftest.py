@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from core.vocabularies import CommodityCategory
 from groups.models import Administration, Region, Role
 from groups.services import membership_add, profile_ensure
 from operations.services import operation_create
-from operations.vocabularies import CommodityCategory
 
 User = get_user_model()
 PASSWORD = "correct horse battery staple"

@@ -348,7 +348,7 @@ from django.contrib.auth import get_user_model
 from groups.models import Administration, Region, Role
 from groups.services import membership_add, profile_ensure
 from operations.services import operation_create
-from operations.vocabularies import CommodityCategory
+from core.vocabularies import CommodityCategory
 from groups.two_factor import token_issue
 
 users = {}

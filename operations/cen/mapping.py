@@ -1,6 +1,6 @@
 """How a seizure of the simplified form becomes a CEN record: the one mapping module.
 
-Every vocabulary of the form (operations/vocabularies.py) maps to a CEN-style code
+Every vocabulary of the form (core/vocabularies.py) maps to a CEN-style code
 here, and nowhere else. docs/cen-mapping.md explains each column and what is never
 transferred. The record is non-nominal: nothing that names or identifies a person
 is read from the seizure at all (``SOURCE_FIELDS`` is the complete list).
@@ -14,7 +14,7 @@ import hashlib
 import json
 from decimal import Decimal
 
-from ..vocabularies import (
+from core.vocabularies import (
     CommodityCategory,
     Concealment,
     DetectionMethod,

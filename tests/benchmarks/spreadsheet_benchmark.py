@@ -25,12 +25,12 @@ from django.contrib.auth import get_user_model
 from openpyxl import Workbook
 from standalone import on_postgresql, postgresql_version, throwaway_databases
 
+from core.vocabularies import CommodityCategory
 from groups.models import Administration, Region, Role
 from groups.services import membership_add, profile_ensure
 from operations.models import Seizure
 from operations.services import operation_create, operation_set_status
 from operations.spreadsheets import COLUMNS, export_csv, export_xlsx, seizures_import
-from operations.vocabularies import CommodityCategory
 
 PLACES = ["Rotterdam port", "Frankfurt airport", "Algeciras port", "Terespol road crossing"]
 GOODS = [

@@ -26,14 +26,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from standalone import on_postgresql, postgresql_version, throwaway_databases
 
-from groups.models import Administration, Region
-from groups.services import profile_ensure
-from operations.cen.mapping import SOURCE_FIELDS, cen_record
-from operations.cen.models import CenSeizure
-from operations.models import Operation, Seizure
-from operations.services import operation_create, operation_set_status
-from operations.transfer import cen_transfer_run_foreground
-from operations.vocabularies import (
+from core.vocabularies import (
     UNITS_BY_CATEGORY,
     CommodityCategory,
     Concealment,
@@ -42,6 +35,13 @@ from operations.vocabularies import (
     LocationType,
     TransportMode,
 )
+from groups.models import Administration, Region
+from groups.services import profile_ensure
+from operations.cen.mapping import SOURCE_FIELDS, cen_record
+from operations.cen.models import CenSeizure
+from operations.models import Operation, Seizure
+from operations.services import operation_create, operation_set_status
+from operations.transfer import cen_transfer_run_foreground
 
 COUNTRIES = ["FR", "DE", "NL", "BE", "ES", "IT", "PL", "MA", "NG", "BR", "CN", "US"]
 

@@ -3,11 +3,11 @@ import datetime
 import pytest
 from django.core.management import call_command
 
+from core.vocabularies import CommodityCategory
 from groups.models import Administration, GroupEvent, Membership
 from messaging.models import Message, Receipt
 from operations.models import Operation, Seizure
 from operations.services import operation_create
-from operations.vocabularies import CommodityCategory
 
 # seed_demo writes the demo's past seizures into the CEN database too.
 pytestmark = pytest.mark.django_db(databases=["default", "cen"])

@@ -13,16 +13,16 @@ from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from groups.bench_world import bench_world_build
+from core.vocabularies import CommodityCategory
+from demo.bench_world import bench_world_build
+from demo.cen_history import demo_cen_history_ensure
+from demo.seizures import synthetic_seizures
+from demo.story import demo_story_tell
 from groups.models import Administration, Membership, Region, RiloAssignment, Role
 from groups.services import membership_add, profile_ensure
 from groups.two_factor import demo_device_ensure
-from operations.cen.demo_history import demo_cen_history_ensure
-from operations.demo_data import synthetic_seizures
-from operations.demo_story import demo_story_tell
 from operations.models import Operation
-from operations.services import operation_create
-from operations.vocabularies import CommodityCategory
+from operations.services import operation_create, operation_set_status
 
 User = get_user_model()
 
@@ -228,7 +228,9 @@ class Command(BaseCommand):
                 created_by=coordinator,
             )
         if operation.status == Operation.Status.PLANNED:
-            Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.ACTIVE)
+            operation_set_status(
+                operation=operation, status=Operation.Status.ACTIVE, actor=coordinator
+            )
         return operation
 
     def _planned_operation(self, coordinator, administration) -> Operation:

@@ -10,10 +10,10 @@ import random
 import uuid
 from decimal import Decimal
 
-from ..vocabularies import Concealment, DetectionMethod, LocationType, TransportMode
-from .mapping import cen_record
-from .models import CenSeizure
-from .selectors import CEN
+from core.vocabularies import Concealment, DetectionMethod, LocationType, TransportMode
+from operations.cen.mapping import cen_record
+from operations.cen.models import CenSeizure
+from operations.cen.selectors import CEN
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2a4e-8d3b-4c1e-9a57-2e0b7d51c0aa")
 

@@ -1,12 +1,19 @@
 """The vocabularies of the simplified seizure form, as data, translated.
 
-One module: forms, the spreadsheet template, validation, the dashboard and the
-CEN mapping all read from here.
+One module: forms, the spreadsheet template, validation, the dashboard, the REST
+schema of the seizure card and the CEN mapping all read from here. Plain data, no
+behaviour: it sits in the kernel so that every layer may name the same words.
 """
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+
+class SeizureStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    VALIDATED = "validated", pgettext_lazy("seizure status", "Validated")
+    REJECTED = "rejected", _("Rejected")
 
 
 class CommodityCategory(models.TextChoices):

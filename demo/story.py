@@ -17,9 +17,8 @@ from django.db import transaction
 from groups.models import ClosedUserGroup
 from messaging.models import Message
 from messaging.services import message_post, receipt_acknowledge, receipt_mark_read
-
-from .models import Operation
-from .services import seizure_reject, seizure_report, seizure_validate
+from operations.models import Operation
+from operations.services import seizure_reject, seizure_report, seizure_validate
 
 # Fixed keys: telling the story twice could never store it twice.
 NAMESPACE = uuid.UUID("0b6f1d3e-7c1a-4c55-9d0e-2f4b8a6c1e77")

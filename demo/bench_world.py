@@ -4,8 +4,9 @@ Optionally M idle members besides, in operations of their own (BENCH-IDLE-001…
 members each, slugs `bench-idle-…`): sockets that are connected and in groups, but
 whose groups stay quiet.
 
-Built with bulk inserts so that hundreds of members take seconds. Memberships are
-created directly (no membership events), with their django-guardian permissions.
+Accounts and tokens are inserted in bulk so that thousands of members take seconds;
+operations are started and members added through the services (one event, one audit
+line and the role's permissions per member, written together).
 """
 
 import datetime
@@ -13,23 +14,14 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from core.vocabularies import CommodityCategory
+from groups.models import Administration, Profile, Region, Role
+from groups.services import memberships_add_many
 from operations.models import Operation
-from operations.services import operation_create
-from operations.vocabularies import CommodityCategory
-
-from .models import (
-    Administration,
-    ClosedUserGroupUserObjectPermission,
-    Membership,
-    Profile,
-    Region,
-    Role,
-)
-from .roles import ROLE_PERMISSIONS
+from operations.services import operation_create, operation_set_status
 
 User = get_user_model()
 
@@ -50,11 +42,14 @@ def _operation(code: str, name: str, administration, coordinator):
             planned_end=today + datetime.timedelta(days=30),
             created_by=coordinator,
         )
-        Operation.objects.filter(pk=operation.pk).update(status=Operation.Status.ACTIVE)
+    if operation.status == Operation.Status.PLANNED:
+        operation_set_status(operation=operation, status=Operation.Status.ACTIVE, actor=coordinator)
     return operation.group
 
 
-def _members(groups: list, usernames: list[str], administration) -> dict[str, list[str]]:
+def _members(
+    groups: list, usernames: list[str], administration, coordinator
+) -> dict[str, list[str]]:
     """Users with tokens, spread round-robin over `groups` as members."""
     existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     password = make_password(None)
@@ -69,30 +64,16 @@ def _members(groups: list, usernames: list[str], administration) -> dict[str, li
         [Token(user=user, key=secrets.token_hex(20)) for user in users], ignore_conflicts=True
     )
     tokens = dict(Token.objects.filter(user__in=users).values_list("user_id", "key"))
-    member_permissions = Permission.objects.filter(
-        content_type__app_label="groups", codename__in=ROLE_PERMISSIONS[Role.MEMBER]
-    )
     world: dict[str, list[str]] = {group.slug: [] for group in groups}
-    memberships, permissions = [], []
-    already = set(
-        Membership.objects.filter(user__in=users, removed_at__isnull=True).values_list(
-            "user_id", "group_id"
-        )
-    )
+    members_of: dict[int, list] = {group.pk: [] for group in groups}
     for index, user in enumerate(users):
         group = groups[index % len(groups)]
         world[group.slug].append(tokens[user.pk])
-        if (user.pk, group.pk) in already:
-            continue
-        memberships.append(Membership(group=group, user=user, role=Role.MEMBER))
-        permissions.extend(
-            ClosedUserGroupUserObjectPermission(
-                user=user, content_object=group, permission=permission
-            )
-            for permission in member_permissions
+        members_of[group.pk].append(user)
+    for group in groups:
+        memberships_add_many(
+            group=group, users=members_of[group.pk], role=Role.MEMBER, added_by=coordinator
         )
-    Membership.objects.bulk_create(memberships)
-    ClosedUserGroupUserObjectPermission.objects.bulk_create(permissions, ignore_conflicts=True)
     return world
 
 
@@ -112,7 +93,10 @@ def bench_world_build(
         for number in range(1, operations + 1)
     ]
     world = _members(
-        groups, [f"bench.{number:05d}" for number in range(1, members + 1)], administration
+        groups,
+        [f"bench.{number:05d}" for number in range(1, members + 1)],
+        administration,
+        coordinator,
     )
     if idle > 0:
         idle_groups = [
@@ -129,6 +113,7 @@ def bench_world_build(
                 idle_groups,
                 [f"bench.idle.{number:05d}" for number in range(1, idle + 1)],
                 administration,
+                coordinator,
             )
         )
     return world

@@ -48,3 +48,36 @@ def test_impossible_sizes_are_refused(settings, sizes):
     settings.DEBUG = True
     with pytest.raises(CommandError):
         call_command("seed_demo", "--bench", *sizes)
+
+
+def test_the_benchmark_members_are_added_through_the_service_with_events_and_audit(settings):
+    from core.models import AuditEntry
+    from groups.models import GroupEvent
+    from operations.models import Operation
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--bench", "2", "6")
+    for operation in Operation.objects.filter(code__startswith="BENCH-"):
+        assert operation.status == Operation.Status.ACTIVE
+        group = operation.group
+        members = set(
+            Membership.objects.filter(group=group, user__username__startswith="bench.").values_list(
+                "user__username", flat=True
+            )
+        )
+        added = {
+            event.data["user"]
+            for event in GroupEvent.objects.filter(group=group, type="member.added")
+            if event.data["user"].startswith("bench.")
+        }
+        audited = set(
+            AuditEntry.objects.filter(
+                group=group, action="member_added", target__startswith="bench."
+            ).values_list("target", flat=True)
+        )
+        assert members == added == audited and len(members) == 3
+        # The stream has no gap: its seqs run 1…head.
+        seqs = list(GroupEvent.objects.filter(group=group).values_list("seq", flat=True))
+        group.refresh_from_db()
+        assert seqs == list(range(1, group.last_seq + 1))
+        assert GroupEvent.objects.filter(group=group, type="operation.status").exists()

@@ -5,10 +5,7 @@ import random
 import uuid
 from decimal import Decimal
 
-from .models import Operation, Seizure
-from .services import seizures_validate_many
-from .spreadsheets import UUID_NAMESPACE, seizures_report_many
-from .vocabularies import (
+from core.vocabularies import (
     UNITS_BY_CATEGORY,
     CommodityCategory,
     DetectionMethod,
@@ -16,6 +13,9 @@ from .vocabularies import (
     LocationType,
     TransportMode,
 )
+from operations.models import Operation, Seizure
+from operations.services import seizures_validate_many
+from operations.spreadsheets import UUID_NAMESPACE, seizures_report_many
 
 DESCRIPTIONS = {
     "drugs": [
