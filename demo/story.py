@@ -41,6 +41,7 @@ def demo_story_tell(*, operation: Operation, users: dict) -> bool:
     return True
 
 
+# long: the story's script, its messages and seizures told in order, read top to bottom
 def _tell(*, operation: Operation, group, users: dict) -> None:
     ocu, fr, de, nl = (users[name] for name in ("ocu", "officer.fr", "officer.de", "officer.nl"))
     today = datetime.date.today()

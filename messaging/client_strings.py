@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 
+# long: one table of the browser script's translated strings, read top to bottom
 def client_strings() -> dict[str, str]:
     return {
         "online": _("Live"),

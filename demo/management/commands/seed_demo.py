@@ -111,6 +111,29 @@ class Command(BaseCommand):
         bench_idle: int = 0,
         **options,
     ):
+        self._check_arguments(members=members, seizures=seizures, force=force, bench=bench)
+        administrations, users, operation = self._world(members=members)
+        inserted = demo_cen_history_ensure()
+        if inserted:
+            self.stdout.write(f"{inserted} past seizures of earlier demo operations are in CEN.")
+        if demo_story_tell(operation=operation, users=users):
+            self.stdout.write("The first days of the operation are in the group.")
+        if seizures:
+            self._synthetic_seizures(operation=operation, count=seizures)
+        if bench is not None:
+            world = self._bench_world(bench=bench, idle=bench_idle, tokens=bench_tokens)
+        member_count = operation.group.memberships.filter(removed_at__isnull=True).count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo world ready: {len(administrations)} administrations, operation "
+                f"{DEMO_OPERATION} with {member_count} members."
+            )
+        )
+        if bench is not None and bench_tokens == "-":
+            # Last, on a line of its own: what a benchmark script reads.
+            self.stdout.write(json.dumps(world))
+
+    def _check_arguments(self, *, members: int, seizures: int, force: bool, bench) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with a known password: it refuses to run with DEBUG off. "
@@ -120,6 +143,10 @@ class Command(BaseCommand):
             raise CommandError("--members and --seizures must be zero or more.")
         if bench is not None and (bench[0] < 1 or bench[1] < 0):
             raise CommandError("--bench needs at least one operation and zero or more members.")
+
+    def _world(self, *, members: int) -> tuple[dict, dict, Operation]:
+        """The administrations, the demo users, both operations with their members and
+        the CEN side, all or nothing."""
         password_hash = make_password(settings.DEMO_PASSWORD)
         with transaction.atomic():
             administrations = self._administrations()
@@ -134,62 +161,61 @@ class Command(BaseCommand):
             for username, *_names, role in DEMO_USERS:
                 if role is not None:
                     self._ensure_member(operation, users[username], role, users["ocu"])
-            countries = list(administrations.values())
             planned = self._planned_operation(users["ocu"], administrations["BE"])
             for username in PLANNED_MEMBERS:
                 self._ensure_member(planned, users[username], Role.MEMBER, users["ocu"])
             self._cen_side(password_hash)
-            for number in range(1, members + 1):
-                administration = countries[number % len(countries)]
-                user = self._user(
-                    f"officer.{number:04d}",
-                    "Officer",
-                    f"{number:04d}",
-                    administration,
-                    password_hash,
-                )
-                self._ensure_member(operation, user, Role.MEMBER, users["ocu"])
-        inserted = demo_cen_history_ensure()
-        if inserted:
-            self.stdout.write(f"{inserted} past seizures of earlier demo operations are in CEN.")
-        if demo_story_tell(operation=operation, users=users):
-            self.stdout.write("The first days of the operation are in the group.")
-        if seizures:
-            reporters = [
-                User.objects.get(username=name)
-                for name in ("officer.fr", "officer.de", "officer.nl")
-            ]
-            created = synthetic_seizures(
-                operation=operation,
-                count=seizures,
-                reporters=reporters,
-                validator=User.objects.get(username="ocu"),
+            self._synthetic_members(
+                operation,
+                count=members,
+                countries=list(administrations.values()),
+                coordinator=users["ocu"],
+                password_hash=password_hash,
             )
-            self.stdout.write(f"{created} synthetic validated seizures added ({seizures} wanted).")
-        if bench is not None:
-            started = time.perf_counter()
-            world = bench_world_build(
-                operations=bench[0],
-                members=bench[1],
-                coordinator=User.objects.get(username="ocu"),
-                idle=bench_idle,
+        return administrations, users, operation
+
+    def _synthetic_members(
+        self, operation, *, count, countries, coordinator, password_hash
+    ) -> None:
+        for number in range(1, count + 1):
+            administration = countries[number % len(countries)]
+            user = self._user(
+                f"officer.{number:04d}",
+                "Officer",
+                f"{number:04d}",
+                administration,
+                password_hash,
             )
-            self.stderr.write(
-                f"Benchmark world: {bench[0]} operations, {bench[1]} members with tokens, "
-                f"in {time.perf_counter() - started:.1f} s."
-            )
-            if bench_tokens and bench_tokens != "-":
-                Path(bench_tokens).write_text(json.dumps(world))
-        member_count = operation.group.memberships.filter(removed_at__isnull=True).count()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo world ready: {len(administrations)} administrations, operation "
-                f"{DEMO_OPERATION} with {member_count} members."
-            )
+            self._ensure_member(operation, user, Role.MEMBER, coordinator)
+
+    def _synthetic_seizures(self, *, operation: Operation, count: int) -> None:
+        reporters = [
+            User.objects.get(username=name) for name in ("officer.fr", "officer.de", "officer.nl")
+        ]
+        created = synthetic_seizures(
+            operation=operation,
+            count=count,
+            reporters=reporters,
+            validator=User.objects.get(username="ocu"),
         )
-        if bench is not None and bench_tokens == "-":
-            # Last, on a line of its own: what a benchmark script reads.
-            self.stdout.write(json.dumps(world))
+        self.stdout.write(f"{created} synthetic validated seizures added ({count} wanted).")
+
+    def _bench_world(self, *, bench, idle: int, tokens) -> dict:
+        """The benchmark world's tokens, written to the file ``tokens`` names if any."""
+        started = time.perf_counter()
+        world = bench_world_build(
+            operations=bench[0],
+            members=bench[1],
+            coordinator=User.objects.get(username="ocu"),
+            idle=idle,
+        )
+        self.stderr.write(
+            f"Benchmark world: {bench[0]} operations, {bench[1]} members with tokens, "
+            f"in {time.perf_counter() - started:.1f} s."
+        )
+        if tokens and tokens != "-":
+            Path(tokens).write_text(json.dumps(world))
+        return world
 
     def _administrations(self) -> dict[str, Administration]:
         result = {}
