@@ -57,70 +57,92 @@ def operation_cen_history(*, operation: Operation) -> dict:
     category = COMMODITY_CATEGORY[operation.commodity_focus]
     countries = operation_countries(operation=operation)
     records = cen_history_records(category=category, countries=countries)
+    return {
+        "category": category,
+        "countries": [{"code": code, "name": country_name(code)} for code in countries],
+        "total": records.count(),
+        "by_year": _by_year(records),
+        "by_route": _by_route(records),
+        "by_transport": _grouped(
+            records, "transport_mode", label=lambda code: cen_label("transport_mode", code)
+        ),
+        "by_detection": _grouped(
+            records, "detection_method", label=lambda code: cen_label("detection_method", code)
+        ),
+        "by_concealment": _grouped(
+            records,
+            "concealment_method",
+            label=lambda code: cen_label("concealment_method", code) or _("Not stated"),
+        ),
+        "top_places": _top_places(records),
+    }
 
-    def grouped(field: str, *, label, limit: int | None = None) -> list[dict]:
-        rows = records.values(field).annotate(total=Count("id")).order_by("-total", field)
-        if limit:
-            rows = rows[:limit]
-        return [
-            {
-                "key": row[field] or "",
-                "label": label(row[field]),
-                "total": row["total"],
-                "validated": row["total"],
-            }
-            for row in rows
-        ]
 
-    by_year = [
-        {"key": str(row["year"]), "label": str(row["year"]), "total": row["total"]}
-        for row in records.annotate(year=ExtractYear("seizure_date"))
+# Every row's "validated" is its total: the platform's charts draw both counts, and CEN
+# holds only seizures validated before their transfer.
+
+
+def _grouped(records: QuerySet[CenSeizure], field: str, *, label) -> list[dict]:
+    rows = records.values(field).annotate(total=Count("id")).order_by("-total", field)
+    return [
+        {
+            "key": row[field] or "",
+            "label": label(row[field]),
+            "total": row["total"],
+            "validated": row["total"],
+        }
+        for row in rows
+    ]
+
+
+def _by_year(records: QuerySet[CenSeizure]) -> list[dict]:
+    rows = (
+        records.annotate(year=ExtractYear("seizure_date"))
         .values("year")
         .annotate(total=Count("id"))
         .order_by("year")
+    )
+    return [
+        {
+            "key": str(row["year"]),
+            "label": str(row["year"]),
+            "total": row["total"],
+            "validated": row["total"],
+        }
+        for row in rows
     ]
+
+
+def _by_route(records: QuerySet[CenSeizure]) -> list[dict]:
     routes = (
         records.values("departure_country", "destination_country")
         .annotate(total=Count("id"))
         .order_by("-total", "departure_country", "destination_country")[:TOP]
     )
+    return [
+        {
+            "key": f"{row['departure_country'] or '?'}>{row['destination_country'] or '?'}",
+            "label": f"{_country(row['departure_country'])} → "
+            f"{_country(row['destination_country'])}",
+            "total": row["total"],
+            "validated": row["total"],
+        }
+        for row in routes
+    ]
+
+
+def _top_places(records: QuerySet[CenSeizure]) -> list[dict]:
     places = (
         records.values("place", "reporting_country")
         .annotate(total=Count("id"))
         .order_by("-total", "place", "reporting_country")[:TOP]
     )
-    return {
-        "category": category,
-        "countries": [{"code": code, "name": country_name(code)} for code in countries],
-        "total": records.count(),
-        "by_year": [{**row, "validated": row["total"]} for row in by_year],
-        "by_route": [
-            {
-                "key": f"{row['departure_country'] or '?'}>{row['destination_country'] or '?'}",
-                "label": f"{_country(row['departure_country'])} → "
-                f"{_country(row['destination_country'])}",
-                "total": row["total"],
-                "validated": row["total"],
-            }
-            for row in routes
-        ],
-        "by_transport": grouped(
-            "transport_mode", label=lambda code: cen_label("transport_mode", code)
-        ),
-        "by_detection": grouped(
-            "detection_method", label=lambda code: cen_label("detection_method", code)
-        ),
-        "by_concealment": grouped(
-            "concealment_method",
-            label=lambda code: cen_label("concealment_method", code) or _("Not stated"),
-        ),
-        "top_places": [
-            {
-                "key": f"{row['place']}|{row['reporting_country']}",
-                "label": f"{row['place']} ({row['reporting_country']})",
-                "total": row["total"],
-                "validated": row["total"],
-            }
-            for row in places
-        ],
-    }
+    return [
+        {
+            "key": f"{row['place']}|{row['reporting_country']}",
+            "label": f"{row['place']} ({row['reporting_country']})",
+            "total": row["total"],
+            "validated": row["total"],
+        }
+        for row in places
+    ]
