@@ -20,6 +20,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from cencomm.asgi import application
+from core.metrics import GAPS_FILLED
 from groups.models import ClosedUserGroup, GroupEvent, Membership, Role, UserSession
 from groups.services import (
     group_create,
@@ -31,9 +32,9 @@ from groups.services import (
 )
 from groups.sessions import LOGIN_AT, session_end
 from groups.stream import event_append, seq_take
-from messaging.consumers import RateLimiter
 from messaging.models import Message
 from messaging.services import message_post
+from messaging.socket_guard import RateLimiter
 from tests.conftest import api_token, sign_in
 from tests.live import ROOT, start_daphne
 
@@ -64,9 +65,16 @@ class Socket:
     async def frames(self, count: int, timeout: float = 3) -> list[dict]:
         return [await self.frame(timeout) for _ in range(count)]
 
-    async def nothing(self, timeout: float = 0.4) -> bool:
-        """True when nothing arrives within ``timeout`` (the socket stays alive)."""
-        return await self.communicator.receive_nothing(timeout=timeout)
+    async def sent_nothing_more(self) -> None:
+        """Nothing came before this point: the next frame answers a ping.
+
+        The socket handles its inbox one message at a time, in arrival order: the
+        client's frames and the group events the fan-out hands it. So the pong comes
+        after every answer to an earlier frame, and after whatever the socket does with
+        an event another socket of this process has already received (the fan-out puts
+        an event into every follower's inbox at once).
+        """
+        await self.still_usable()
 
     async def close_code(self, timeout: float = 3) -> tuple[int, list[dict]]:
         """Wait for the server to close; returns the code and the frames sent before it."""
@@ -178,6 +186,23 @@ async def post_quietly(*, author, group, body="posted elsewhere", kind="text"):
         author=author, group=group, body=body, client_id=uuid.uuid4(), kind=kind
     )
     return message
+
+
+async def marker(group, author, *sockets: Socket) -> int:
+    """Post a message and check that it is the next frame of every socket: nothing of
+    the group came before it.
+
+    Group events reach a process through one subscription, in commit order, and each
+    socket sends them in seq order: any event published before the marker would have
+    come first.
+    """
+    body = f"marker {uuid.uuid4().hex[:8]}"
+    message = await post_quietly(author=author, group=group, body=body)
+    for socket in sockets:
+        event = await socket.frame()
+        assert (event["type"], event["group"], event["seq"]) == ("event", group.slug, message.seq)
+        assert event["data"]["html"] == f"<p>{body}</p>\n"
+    return message.seq
 
 
 async def head_of(group) -> int:
@@ -327,9 +352,9 @@ async def test_post_reaches_every_member_socket_and_no_one_else(world, connect):
     assert data["client_id"] == client_id and data["seq"] == head + 1
     for other in others:
         assert await other.frame() == event
-        assert await other.nothing(0.2)
-    assert await outsider.nothing()
-    assert await fr.nothing(0.1)
+    # The others have the event: the outsider's inbox would have had it too.
+    await outsider.sent_nothing_more()
+    await marker(world.group, world.ocu, fr, *others)
 
 
 async def test_same_client_id_twice_stores_one_message(world, connect):
@@ -343,9 +368,8 @@ async def test_same_client_id_twice_stores_one_message(world, connect):
     second = await fr.frame()
     assert first == second
     assert first["type"] == "message.accepted" and first["seq"] == event["seq"]
-    assert await fr.nothing()
     assert (await de.frame())["seq"] == first["seq"]
-    assert await de.nothing()
+    await marker(world.group, world.ocu, fr, de)
     count = await database_sync_to_async(
         Message.objects.filter(author=world.officer_fr, client_id=client_id).count
     )()
@@ -358,8 +382,8 @@ async def test_observer_post_is_forbidden(world, connect):
     client_id = await observer.post(world.group.slug, "I only read")
     error = await observer.frame()
     assert (error["type"], error["code"], error["client_id"]) == ("error", "forbidden", client_id)
-    assert await member.nothing()
     await observer.still_usable()
+    await marker(world.group, world.ocu, member, observer)
 
 
 async def test_post_to_a_read_only_group_is_forbidden(world, connect):
@@ -623,13 +647,13 @@ async def test_reconnect_gets_exactly_the_missed_events_in_pages(world, connect,
         f"<p>missed {n}</p>\n" for n in range(6)
     ]
     assert all(e["event"] == "message.created" for p in pages for e in p["events"])
-    assert await fr.nothing()
+    await fr.sent_nothing_more()
 
     de = await connect(world.officer_de)
     await de.post(slug, "after the catch-up")
     event = await fr.frame()
     assert (event["type"], event["seq"]) == ("event", cursor + 7)
-    assert await fr.nothing()
+    await marker(world.group, world.ocu, fr)
 
 
 async def test_sync_with_nothing_missed_answers_one_empty_page(world, connect):
@@ -666,16 +690,16 @@ async def test_live_events_wait_for_the_sync_and_are_not_duplicated(world, conne
     await de.post(slug, "two")
     await de.frames(4)
     # Until the socket has synced the group, its live events wait (in the database).
-    assert await fr.nothing()
+    await fr.sent_nothing_more()
     await fr.sync({slug: cursor})
     page = await fr.frame()
     assert [e["seq"] for e in page["events"]] == [cursor + 1, cursor + 2]
     assert page["limited"] is False
-    assert await fr.nothing()
+    await fr.sent_nothing_more()
     await de.post(slug, "three")
     event = await fr.frame()
     assert (event["type"], event["seq"]) == ("event", cursor + 3)
-    assert await fr.nothing()
+    await marker(world.group, world.ocu, fr)
 
 
 async def test_events_between_hello_and_sync_come_in_order_after_the_missed_ones(world, connect):
@@ -690,12 +714,14 @@ async def test_events_between_hello_and_sync_come_in_order_after_the_missed_ones
 
     fr = await connect(world.officer_fr, sync=False)
     assert fr.hello["groups"][slug] == cursor + 2
+    de = await connect(world.officer_de)
     await post_quietly(author=world.ocu, group=world.group, body="between hello and sync")
-    await asyncio.sleep(0.2)  # the live event reaches the socket before the sync does
+    # De has the live event, so fr's inbox has it too: it comes in before the sync.
+    assert (await de.frame())["seq"] == cursor + 3
     await fr.sync({slug: cursor})
+    await fr.send({"type": "ping", "id": "after the sync"})
     seqs = []
-    while not await fr.nothing(0.4):
-        frame = await fr.frame()
+    while (frame := await fr.frame())["type"] != "pong":
         seqs += (
             [e["seq"] for e in frame["events"]] if frame["type"] == "sync.page" else [frame["seq"]]
         )
@@ -712,9 +738,12 @@ async def test_live_event_during_a_paged_sync_is_sent_once_after_it(world, conne
     head = fr.hello["groups"][slug]
     await fr.sync({slug: 0})
     await de.post(slug, "while syncing")
+    # De has its event, so fr's inbox has it too, before the ping: fr answers the ping
+    # once it has done all it does for the sync and the event.
+    await de.frames(2)
+    await fr.send({"type": "ping", "id": "after the event"})
     seqs, limited = [], []
-    while not await fr.nothing(0.4):
-        frame = await fr.frame()
+    while (frame := await fr.frame())["type"] != "pong":
         if frame["type"] == "sync.page":
             seqs += [e["seq"] for e in frame["events"]]
             limited.append(frame["limited"])
@@ -735,7 +764,7 @@ async def test_a_second_sync_never_resends_what_the_socket_already_sent(world, c
     # The client's sync crossed those events on the wire: it still says `cursor`.
     await fr.sync({slug: cursor})
     assert await fr.frame() == {"type": "sync.page", "group": slug, "events": [], "limited": False}
-    assert await fr.nothing()
+    await fr.sent_nothing_more()
 
 
 async def test_a_lost_notification_is_filled_from_the_database(world, connect):
@@ -751,14 +780,17 @@ async def test_a_lost_notification_is_filled_from_the_database(world, connect):
             GroupEvent.objects.create(group=world.group, seq=seq, type="group.status", data={})
 
     await event_without_notification()
-    assert await fr.nothing()
+    await fr.sent_nothing_more()
+    gaps = GAPS_FILLED._value.get()
     await post_quietly(author=world.officer_de, group=world.group)
     frames = await fr.frames(2)
     assert [(f["type"], f["seq"], f["event"]) for f in frames] == [
         ("event", head + 1, "group.status"),
         ("event", head + 2, "message.created"),
     ]
-    assert await fr.nothing()
+    # Both came from the database: the second event showed the gap before it.
+    assert GAPS_FILLED._value.get() == gaps + 1
+    await marker(world.group, world.ocu, fr)
 
 
 async def test_a_socket_that_never_syncs_gets_live_events_after_the_grace(world, connect, settings):
@@ -772,21 +804,23 @@ async def test_a_socket_that_never_syncs_gets_live_events_after_the_grace(world,
     await post_quietly(author=world.officer_de, group=world.group, body="later")
     event = await fr.frame(timeout=1)
     assert (event["type"], event["seq"]) == ("event", head + 2)
-    assert await fr.nothing()
+    await marker(world.group, world.ocu, fr)
 
 
 async def test_a_removed_members_sync_shows_nothing_of_the_group(world, connect):
     """Even before the revocation reaches the socket, catch-up reads only what the
     user may still see."""
     fr = await connect(world.officer_fr, sync=False)
+    de = await connect(world.officer_de)
     await post_quietly(author=world.officer_de, group=world.group, body="secret")
+    await de.frame()  # so fr's inbox has the live event too, before its sync
     await database_sync_to_async(
         Membership.objects.filter(user=world.officer_fr, group=world.group).update
     )(removed_at=timezone.now())
     await fr.sync({world.group.slug: 0})
     frame = await fr.frame()
     assert frame["type"] == "sync.page" and frame["events"] == []
-    assert await fr.nothing()
+    await fr.sent_nothing_more()
 
 
 # ---- membership -------------------------------------------------------------------
@@ -808,7 +842,7 @@ async def test_removed_member_socket_gets_access_revoked_and_nothing_more(world,
 
     await ocu.post(slug, "not for officer.fr")
     assert (await de.frame())["data"]["html"] == "<p>not for officer.fr</p>\n"
-    assert await fr.nothing(0.6)
+    await fr.sent_nothing_more()
 
     # The socket no longer knows the group at all.
     await fr.post(slug, "still here?")
@@ -873,7 +907,9 @@ async def test_frames_sent_after_the_close_are_ignored(world, connect):
     await database_sync_to_async(client.logout)()
     assert (await browser.close_code())[0] == 4401
     await browser.post(world.group.slug, "too late")
-    assert await browser.nothing()
+    # The socket handles the post, then the client's leaving, in order; then it ends.
+    await browser.communicator.disconnect()
+    assert browser.communicator.output_queue.empty()
     assert not await database_sync_to_async(
         Message.objects.filter(author=world.officer_fr).exists
     )()
@@ -993,6 +1029,10 @@ async def test_reading_sends_a_receipt_to_the_author_and_coordinators(world, con
     await de.frame()
     await ocu.frame()
     seq = accepted["seq"]
+    await de.post(slug, "mine")
+    own_seq = (await de.frames(2))[0]["seq"]
+    await fr.frame()
+    await ocu.frame()
 
     await de.send({"type": "receipt.read", "group": slug, "seq": seq})
     assert await de.frame() == {"type": "receipt.read.ok", "group": slug, "seq": seq}
@@ -1006,12 +1046,18 @@ async def test_reading_sends_a_receipt_to_the_author_and_coordinators(world, con
     }
     assert await fr.frame() == expected
     assert await ocu.frame() == expected
-    assert await de.nothing()
 
     # Reading again changes nothing and tells no one.
     await de.send({"type": "receipt.read", "group": slug, "seq": seq})
     assert (await de.frame())["seq"] == seq
-    assert await fr.nothing()
+
+    # A receipt to each of them now: one sent to them before would have come first
+    # (their user's channel delivers in the order sent).
+    await ocu.send({"type": "receipt.read", "group": slug, "seq": own_seq})
+    assert await ocu.frame() == {"type": "receipt.read.ok", "group": slug, "seq": own_seq}
+    by_ocu = {**expected, "user": "ocu"}
+    assert await fr.frame() == by_ocu
+    assert await de.frame() == {**by_ocu, "seq": own_seq}
 
 
 async def test_acknowledging_an_alert_works_and_a_text_message_is_refused(world, connect):
@@ -1134,8 +1180,8 @@ async def test_a_removal_event_drops_the_group_before_any_later_event(world, con
     await remove_without_telling_the_user()
     await post_quietly(author=world.officer_de, group=world.group, body="after the removal")
     assert await fr.frame() == {"type": "access.revoked", "group": slug}
-    assert await fr.nothing(0.6)
     assert [(await de.frame())["event"] for _ in range(2)] == ["member.removed", "message.created"]
+    await fr.sent_nothing_more()
 
 
 async def test_a_socket_whose_inbox_overflows_reads_the_rest_from_the_database(
@@ -1150,4 +1196,4 @@ async def test_a_socket_whose_inbox_overflows_reads_the_rest_from_the_database(
     frames = await fr.frames(5)
     assert [(f["type"], f["seq"]) for f in frames] == [("event", head + n) for n in range(1, 6)]
     assert [f["data"]["html"] for f in frames] == [f"<p>burst {n}</p>\n" for n in range(5)]
-    assert await fr.nothing()
+    await marker(world.group, world.ocu, fr)
