@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -169,13 +169,39 @@ def rilo_data_input(*, scope: RiloScope, today: datetime.date | None = None) -> 
     since = _month_start(today, scope.months - 1)
     since_moment = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     monitored = scope.monitored
-    ids = [administration.pk for administration in monitored]
-    countries = [administration.country for administration in monitored]
-
     reported = Seizure.objects.filter(
-        reporting_administration__in=ids, created_at__gte=since_moment
+        reporting_administration__in=[administration.pk for administration in monitored],
+        created_at__gte=since_moment,
     ).order_by()
-    per_administration = {
+    in_cen = CenSeizure.objects.using(CEN).filter(
+        reporting_country__in=[administration.country for administration in monitored],
+        seizure_date__gte=since,
+    )
+    per_administration = _reported_per_administration(reported)
+    delays = _report_delays(reported)
+    cen_per_country = _records_per_country(in_cen)
+    month_keys = _month_keys(since, today)
+    return {
+        "region": scope.region,
+        "since": since,
+        "months": scope.months,
+        "fields": list(OPTIONAL_FIELDS),
+        "administrations": [
+            _administration_row(
+                administration,
+                counts=per_administration.get(administration.pk),
+                days=delays.get(administration.pk),
+                cen_records=cen_per_country.get(administration.country, 0),
+            )
+            for administration in monitored
+        ],
+        "by_month": _reported_by_month(reported, month_keys),
+        "cen_by_month": _cen_by_month(in_cen, month_keys),
+    }
+
+
+def _reported_per_administration(reported: QuerySet[Seizure]) -> dict[int, dict]:
+    return {
         row["reporting_administration"]: row
         for row in reported.values("reporting_administration").annotate(
             reported=Count("id"),
@@ -187,81 +213,77 @@ def rilo_data_input(*, scope: RiloScope, today: datetime.date | None = None) -> 
             **{f"filled_{name}": Count("id", filter=q) for name, q in OPTIONAL_FIELDS.items()},
         )
     }
-    # Days to report from a histogram (administration, seizure day, report day → count):
-    # a few rows per administration whatever the number of seizures.
+
+
+def _report_delays(reported: QuerySet[Seizure]) -> dict[int, Counter]:
+    """Days to report from a histogram (administration, seizure day, report day → count):
+    a few rows per administration whatever the number of seizures."""
     delays: dict[int, Counter] = defaultdict(Counter)
     for row in reported.values(
         "reporting_administration", "seizure_date", reported_on=TruncDate("created_at")
     ).annotate(seizures=Count("id")):
         days = max((row["reported_on"] - row["seizure_date"]).days, 0)
         delays[row["reporting_administration"]][days] += row["seizures"]
+    return delays
 
-    in_cen = CenSeizure.objects.using(CEN).filter(
-        reporting_country__in=countries, seizure_date__gte=since
-    )
-    cen_per_country = dict(
+
+def _records_per_country(in_cen: QuerySet[CenSeizure]) -> dict[str, int]:
+    return dict(
         in_cen.order_by()
         .values("reporting_country")
         .annotate(records=Count("id"))
         .values_list("reporting_country", "records")
     )
 
-    rows = []
-    for administration in monitored:
-        counts = per_administration.get(administration.pk)
-        total = counts["reported"] if counts else 0
-        completeness = {
-            name: _percent(counts[f"filled_{name}"], total) if counts else None
-            for name in OPTIONAL_FIELDS
-        }
-        days = delays.get(administration.pk)
-        rows.append(
-            {
-                "country": administration.country,
-                "name": administration.name,
-                "reported": total,
-                "validated": counts["validated"] if counts else 0,
-                "submitted": counts["submitted"] if counts else 0,
-                "rejected": counts["rejected"] if counts else 0,
-                "operations": counts["operations"] if counts else 0,
-                "last_report": counts["last_report"] if counts else None,
-                "share_validated": _percent(counts["validated"], total) if counts else None,
-                "completeness": completeness,
-                "completeness_overall": (
-                    round(sum(completeness.values()) / len(completeness), 1) if counts else None
-                ),
-                "days_median": _median(days) if days else None,
-                "days_mean": (
-                    round(sum(day * n for day, n in days.items()) / days.total(), 1)
-                    if days
-                    else None
-                ),
-                "days_max": max(days) if days else None,
-                "cen_records": cen_per_country.get(administration.country, 0),
-            }
-        )
 
-    month_keys = _month_keys(since, today)
+def _administration_row(
+    administration: Administration, *, counts: dict | None, days: Counter | None, cen_records: int
+) -> dict:
+    """One administration's line; ``counts`` is None when it reported nothing."""
+    total = counts["reported"] if counts else 0
+    completeness = {
+        name: _percent(counts[f"filled_{name}"], total) if counts else None
+        for name in OPTIONAL_FIELDS
+    }
+    return {
+        "country": administration.country,
+        "name": administration.name,
+        "reported": total,
+        "validated": counts["validated"] if counts else 0,
+        "submitted": counts["submitted"] if counts else 0,
+        "rejected": counts["rejected"] if counts else 0,
+        "operations": counts["operations"] if counts else 0,
+        "last_report": counts["last_report"] if counts else None,
+        "share_validated": _percent(counts["validated"], total) if counts else None,
+        "completeness": completeness,
+        "completeness_overall": (
+            round(sum(completeness.values()) / len(completeness), 1) if counts else None
+        ),
+        "days_median": _median(days) if days else None,
+        "days_mean": (
+            round(sum(day * n for day, n in days.items()) / days.total(), 1) if days else None
+        ),
+        "days_max": max(days) if days else None,
+        "cen_records": cen_records,
+    }
+
+
+def _reported_by_month(reported: QuerySet[Seizure], month_keys: list[str]) -> list[dict]:
     by_month = {key: {"total": 0, "validated": 0} for key in month_keys}
     for row in reported.values(month=TruncMonth("created_at")).annotate(
         total=Count("id"), validated=Count("id", filter=Q(status=Seizure.Status.VALIDATED))
     ):
         by_month[f"{row['month']:%Y-%m}"] = {"total": row["total"], "validated": row["validated"]}
+    return [{"key": key, **by_month[key]} for key in month_keys]
+
+
+def _cen_by_month(in_cen: QuerySet[CenSeizure], month_keys: list[str]) -> list[dict]:
     cen_by_month = dict.fromkeys(month_keys, 0)
     for row in (
         in_cen.order_by().values(month=TruncMonth("seizure_date")).annotate(records=Count("id"))
     ):
         cen_by_month[f"{row['month']:%Y-%m}"] = row["records"]
-
-    return {
-        "region": scope.region,
-        "since": since,
-        "months": scope.months,
-        "fields": list(OPTIONAL_FIELDS),
-        "administrations": rows,
-        "by_month": [{"key": key, **by_month[key]} for key in month_keys],
-        "cen_by_month": [
-            {"key": key, "total": cen_by_month[key], "validated": cen_by_month[key]}
-            for key in month_keys
-        ],
-    }
+    return [
+        {"key": key, "total": cen_by_month[key], "validated": cen_by_month[key]}
+        for key in month_keys
+    ]
