@@ -227,9 +227,29 @@ def worker_notice(run: TransferRun) -> str:
 
 def transfer_summary(run: TransferRun) -> str:
     """One line: what the run did, and what the operator or coordinator should know."""
-    code = run.operation.code
-    counts = {
-        "code": code,
+    counts = _summary_counts(run)
+    follow_up = bool((run.report or {}).get("previously_transferred"))
+    if run.state == TransferRun.State.RECONCILED and run.via == TransferRun.Via.CONTINUOUS:
+        return (
+            _(
+                "%(code)s: sent during the operation — CEN holds its %(validated)s validated seizures: %(inserted)s new, %(updated)s updated, %(withdrawn)s withdrawn, %(present)s unchanged (run #%(run)s)."
+            )
+            % counts
+        )
+    if run.state == TransferRun.State.RECONCILED:
+        line = _reconciled_line(run, counts, follow_up=follow_up)
+        return f"{line} {_left_behind_line(run, counts)}".strip()
+    if run.state == TransferRun.State.FAILED:
+        line = _failed_line(run, counts, follow_up=follow_up)
+        return f"{line} {_left_behind_line(run, counts)}".strip()
+    return _(
+        "%(code)s: run #%(run)s is %(state)s — %(batches)s batches, %(inserted)s inserted, %(present)s already present."
+    ) % {**counts, "state": run.get_state_display().lower()}
+
+
+def _summary_counts(run: TransferRun) -> dict:
+    return {
+        "code": run.operation.code,
         "run": run.pk,
         "validated": run.validated,
         "inserted": run.inserted,
@@ -240,76 +260,70 @@ def transfer_summary(run: TransferRun) -> str:
         "batches": run.batches_done,
         "rate": f"{run.rows_per_second:,.0f}",
     }
-    left = (
+
+
+def _left_behind_line(run: TransferRun, counts: dict) -> str:
+    if not run.left_behind:
+        return ""
+    return (
         ngettext(
             "%(left)s seizure left behind (not validated).",
             "%(left)s seizures left behind (not validated).",
             run.left_behind,
         )
         % counts
-        if run.left_behind
-        else ""
     )
-    follow_up = bool((run.report or {}).get("previously_transferred"))
-    if run.state == TransferRun.State.RECONCILED and run.via == TransferRun.Via.CONTINUOUS:
+
+
+def _reconciled_line(run: TransferRun, counts: dict, *, follow_up: bool) -> str:
+    if follow_up and run.inserted:
         return (
-            _(
-                "%(code)s: sent during the operation — CEN holds its %(validated)s validated seizures: %(inserted)s new, %(updated)s updated, %(withdrawn)s withdrawn, %(present)s unchanged (run #%(run)s)."
+            ngettext(
+                "%(code)s: follow-up transfer reconciled — %(inserted)s seizure validated since the last transfer added to CEN, which now holds all %(validated)s validated seizures (run #%(run)s).",
+                "%(code)s: follow-up transfer reconciled — %(inserted)s seizures validated since the last transfer added to CEN, which now holds all %(validated)s validated seizures (run #%(run)s).",
+                run.inserted,
             )
             % counts
         )
-    if run.state == TransferRun.State.RECONCILED:
-        if follow_up and run.inserted:
-            line = (
-                ngettext(
-                    "%(code)s: follow-up transfer reconciled — %(inserted)s seizure validated since the last transfer added to CEN, which now holds all %(validated)s validated seizures (run #%(run)s).",
-                    "%(code)s: follow-up transfer reconciled — %(inserted)s seizures validated since the last transfer added to CEN, which now holds all %(validated)s validated seizures (run #%(run)s).",
-                    run.inserted,
-                )
-                % counts
+    if run.inserted == 0 and run.updated == 0 and run.withdrawn == 0 and follow_up:
+        return (
+            _(
+                "%(code)s: already transferred — CEN holds all %(validated)s validated seizures; nothing changed (run #%(run)s)."
             )
-        elif run.inserted == 0 and run.updated == 0 and run.withdrawn == 0 and follow_up:
-            line = (
-                _(
-                    "%(code)s: already transferred — CEN holds all %(validated)s validated seizures; nothing changed (run #%(run)s)."
-                )
-                % counts
-            )
-        else:
-            line = (
-                ngettext(
-                    "%(code)s: reconciled and transferred — %(validated)s validated seizures in CEN: %(inserted)s inserted, %(present)s already present, %(batches)s batch at %(rate)s seizures/s (run #%(run)s).",
-                    "%(code)s: reconciled and transferred — %(validated)s validated seizures in CEN: %(inserted)s inserted, %(present)s already present, %(batches)s batches at %(rate)s seizures/s (run #%(run)s).",
-                    run.batches_done,
-                )
-                % counts
-            )
-        return f"{line} {left}".strip()
-    if run.state == TransferRun.State.FAILED:
-        report = run.report or {}
-        if report.get("error"):
-            reason = _("error: %(error)s") % {"error": report["error"]}
-        else:
-            mismatch = report.get("reconciliation", {})
-            reason = _(
-                "CEN does not match: %(missing)s missing, %(unexpected)s unexpected, %(differing)s differing"
-            ) % {
-                "missing": mismatch.get("missing_count", 0),
-                "unexpected": mismatch.get("unexpected_count", 0),
-                "differing": mismatch.get("differing_count", 0),
-            }
-        if follow_up:
-            line = _(
-                "%(code)s: follow-up transfer failed (run #%(run)s), %(reason)s; start it again once the cause is put right."
-            ) % {**counts, "reason": reason}
-        else:
-            line = _(
-                "%(code)s: transfer failed (run #%(run)s), %(reason)s; the operation stays closed."
-            ) % {**counts, "reason": reason}
-        return f"{line} {left}".strip()
+            % counts
+        )
+    return (
+        ngettext(
+            "%(code)s: reconciled and transferred — %(validated)s validated seizures in CEN: %(inserted)s inserted, %(present)s already present, %(batches)s batch at %(rate)s seizures/s (run #%(run)s).",
+            "%(code)s: reconciled and transferred — %(validated)s validated seizures in CEN: %(inserted)s inserted, %(present)s already present, %(batches)s batches at %(rate)s seizures/s (run #%(run)s).",
+            run.batches_done,
+        )
+        % counts
+    )
+
+
+def _failed_line(run: TransferRun, counts: dict, *, follow_up: bool) -> str:
+    reason = _failure_reason(run.report or {})
+    if follow_up:
+        return _(
+            "%(code)s: follow-up transfer failed (run #%(run)s), %(reason)s; start it again once the cause is put right."
+        ) % {**counts, "reason": reason}
     return _(
-        "%(code)s: run #%(run)s is %(state)s — %(batches)s batches, %(inserted)s inserted, %(present)s already present."
-    ) % {**counts, "state": run.get_state_display().lower()}
+        "%(code)s: transfer failed (run #%(run)s), %(reason)s; the operation stays closed."
+    ) % {**counts, "reason": reason}
+
+
+def _failure_reason(report: dict) -> str:
+    if report.get("error"):
+        return _("error: %(error)s") % {"error": report["error"]}
+    mismatch = report.get("reconciliation", {})
+    return _(
+        "CEN does not match: %(missing)s missing, %(unexpected)s unexpected, %(differing)s differing"
+    ) % {
+        "missing": mismatch.get("missing_count", 0),
+        "unexpected": mismatch.get("unexpected_count", 0),
+        "differing": mismatch.get("differing_count", 0),
+    }
 
 
 def _median(counts: Counter) -> float:
@@ -393,6 +407,15 @@ def _neutral(value) -> str:
 def report_rows(run: TransferRun) -> Iterator[list[str]]:
     """The run's report as CSV rows, in sections: summary, left behind, mismatch, quality."""
     report = run.report or {}
+    yield from _summary_section(run, report)
+    yield from _delivered_section(report)
+    yield from _withdrawn_section(report)
+    yield from _left_behind_section(report)
+    yield from _reconciliation_section(report)
+    yield from _quality_section(report)
+
+
+def _summary_section(run: TransferRun, report: dict) -> Iterator[list[str]]:
     yield [_("Transfer report"), run.operation.code, f"#{run.pk}"]
     yield [_("Summary"), transfer_summary(run)]
     for label, value in (
@@ -416,6 +439,8 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
     ):
         yield [label, _neutral(value)]
 
+
+def _delivered_section(report: dict) -> Iterator[list[str]]:
     yield []
     yield [_("Sent to CEN by this run")]
     yield [_("Seizure"), _("Date of seizure"), _("Reporting country"), _("Commodity category")]
@@ -430,13 +455,18 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
             )
         ]
 
-    withdrawn = report.get("withdrawn", [])
-    if withdrawn:
-        yield []
-        yield [_("Withdrawn from CEN (no longer validated)")]
-        for seizure_uuid in withdrawn:
-            yield [_neutral(seizure_uuid)]
 
+def _withdrawn_section(report: dict) -> Iterator[list[str]]:
+    withdrawn = report.get("withdrawn", [])
+    if not withdrawn:
+        return
+    yield []
+    yield [_("Withdrawn from CEN (no longer validated)")]
+    for seizure_uuid in withdrawn:
+        yield [_neutral(seizure_uuid)]
+
+
+def _left_behind_section(report: dict) -> Iterator[list[str]]:
     yield []
     yield [_("Left behind (not transferred)")]
     yield [
@@ -465,52 +495,58 @@ def report_rows(run: TransferRun) -> Iterator[list[str]]:
             )
         ]
 
-    reconciliation = report.get("reconciliation")
-    if reconciliation:
-        yield []
-        yield [_("Reconciliation")]
-        yield [_("Validated seizures"), reconciliation["expected"]]
-        yield [_("Seizures in CEN"), reconciliation["in_cen"]]
-        for key, label in (
-            ("missing", _("Missing in CEN")),
-            ("unexpected", _("In CEN but not validated here")),
-            ("differing", _("Content differs")),
-        ):
-            for uuid in reconciliation.get(key, []):
-                yield [label, uuid]
 
+def _reconciliation_section(report: dict) -> Iterator[list[str]]:
+    reconciliation = report.get("reconciliation")
+    if not reconciliation:
+        return
+    yield []
+    yield [_("Reconciliation")]
+    yield [_("Validated seizures"), reconciliation["expected"]]
+    yield [_("Seizures in CEN"), reconciliation["in_cen"]]
+    for key, label in (
+        ("missing", _("Missing in CEN")),
+        ("unexpected", _("In CEN but not validated here")),
+        ("differing", _("Content differs")),
+    ):
+        for uuid in reconciliation.get(key, []):
+            yield [label, uuid]
+
+
+def _quality_section(report: dict) -> Iterator[list[str]]:
     quality = report.get("data_quality")
-    if quality:
-        labels = optional_field_labels()
-        yield []
-        yield [_("Data quality per administration")]
+    if not quality:
+        return
+    labels = optional_field_labels()
+    yield []
+    yield [_("Data quality per administration")]
+    yield [
+        _("Administration"),
+        _("Country"),
+        _("Reported"),
+        pgettext("seizure count", "Validated"),
+        _("Awaiting validation"),
+        _("Rejected"),
+        _("Completeness (%)"),
+        *[_("%(field)s filled (%%)") % {"field": labels[name]} for name in quality["fields"]],
+        _("Days to report (median)"),
+        _("Days to report (mean)"),
+        _("Days to report (max)"),
+    ]
+    for row in quality["administrations"]:
         yield [
-            _("Administration"),
-            _("Country"),
-            _("Reported"),
-            pgettext("seizure count", "Validated"),
-            _("Awaiting validation"),
-            _("Rejected"),
-            _("Completeness (%)"),
-            *[_("%(field)s filled (%%)") % {"field": labels[name]} for name in quality["fields"]],
-            _("Days to report (median)"),
-            _("Days to report (mean)"),
-            _("Days to report (max)"),
+            _neutral(value)
+            for value in (
+                row["administration"],
+                row["country"],
+                row["reported"],
+                row["validated"],
+                row["submitted"],
+                row["rejected"],
+                row["completeness_overall"],
+                *[row["completeness"][name] for name in quality["fields"]],
+                row["days_median"],
+                row["days_mean"],
+                row["days_max"],
+            )
         ]
-        for row in quality["administrations"]:
-            yield [
-                _neutral(value)
-                for value in (
-                    row["administration"],
-                    row["country"],
-                    row["reported"],
-                    row["validated"],
-                    row["submitted"],
-                    row["rejected"],
-                    row["completeness_overall"],
-                    *[row["completeness"][name] for name in quality["fields"]],
-                    row["days_median"],
-                    row["days_mean"],
-                    row["days_max"],
-                )
-            ]
