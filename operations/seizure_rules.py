@@ -136,14 +136,34 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
     cleaned: dict = {}
     if not isinstance(data, dict):
         raise ValidationError({"__all__": _("A seizure is a set of named fields.")})
+    # In this order: later rules read what earlier ones cleaned (the unit its category,
+    # the route its countries and direction).
+    _check_fields_present(data, errors)
+    _clean_choices(data, cleaned, errors)
+    _clean_texts(data, cleaned, errors)
+    _clean_seizure_date(data, cleaned, errors, operation=operation, today=today)
+    _clean_countries(data, cleaned, errors)
+    _clean_quantity(data, cleaned, errors)
+    _check_unit_fits_category(cleaned, errors)
+    _clean_hs_code(data, cleaned, errors)
+    _clean_value_and_currency(data, cleaned, errors)
+    _check_route(cleaned, errors)
+    _clean_offenders(data, cleaned, errors)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check_fields_present(data: dict, errors: dict) -> None:
     unknown = sorted(set(data) - set(FIELDS) - {"client_uuid"})
     if unknown:
         errors["__all__"] = _("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown[:10])}
-
     for field in REQUIRED:
         if _text(data.get(field)) == "":
             errors[field] = _("This field is required.")
 
+
+def _clean_choices(data: dict, cleaned: dict, errors: dict) -> None:
     for field, choices in CHOICES.items():
         value = _text(data.get(field)).lower()
         if value and field not in errors:
@@ -156,30 +176,39 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
         elif not value:
             cleaned[field] = ""
 
+
+def _clean_texts(data: dict, cleaned: dict, errors: dict) -> None:
     for field, limit in TEXT_LIMITS.items():
         value = _text(data.get(field))
         if len(value) > limit:
             errors[field] = _("At most %(limit)d characters.") % {"limit": limit}
         cleaned[field] = value
 
-    seizure_date = _date(data.get("seizure_date"), "seizure_date", errors)
-    if seizure_date is not None:
-        tolerance = datetime.timedelta(days=settings.SEIZURE_DATE_TOLERANCE_DAYS)
-        if seizure_date > today:
-            errors["seizure_date"] = _("The date of seizure cannot be in the future.")
-        elif not (
-            operation.planned_start - tolerance <= seizure_date <= operation.planned_end + tolerance
-        ):
-            errors["seizure_date"] = _(
-                "The date must fall within the operation (%(start)s to %(end)s, give or take "
-                "%(days)d days)."
-            ) % {
-                "start": operation.planned_start.isoformat(),
-                "end": operation.planned_end.isoformat(),
-                "days": settings.SEIZURE_DATE_TOLERANCE_DAYS,
-            }
-        cleaned["seizure_date"] = seizure_date
 
+def _clean_seizure_date(
+    data: dict, cleaned: dict, errors: dict, *, operation, today: datetime.date
+) -> None:
+    seizure_date = _date(data.get("seizure_date"), "seizure_date", errors)
+    if seizure_date is None:
+        return
+    tolerance = datetime.timedelta(days=settings.SEIZURE_DATE_TOLERANCE_DAYS)
+    if seizure_date > today:
+        errors["seizure_date"] = _("The date of seizure cannot be in the future.")
+    elif not (
+        operation.planned_start - tolerance <= seizure_date <= operation.planned_end + tolerance
+    ):
+        errors["seizure_date"] = _(
+            "The date must fall within the operation (%(start)s to %(end)s, give or take "
+            "%(days)d days)."
+        ) % {
+            "start": operation.planned_start.isoformat(),
+            "end": operation.planned_end.isoformat(),
+            "days": settings.SEIZURE_DATE_TOLERANCE_DAYS,
+        }
+    cleaned["seizure_date"] = seizure_date
+
+
+def _clean_countries(data: dict, cleaned: dict, errors: dict) -> None:
     for field in ("reporting_country", "departure_country", "destination_country"):
         value = _text(data.get(field)).upper()
         if value and not is_country(value):
@@ -187,19 +216,22 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
                 "value": value[:10]
             }
         cleaned[field] = value
-
     transit = _countries(data.get("transit_countries"))
     if transit is None or any(not is_country(code) for code in transit):
         errors["transit_countries"] = _("List ISO 3166 country codes, separated by commas.")
     else:
         cleaned["transit_countries"] = list(dict.fromkeys(transit))
 
+
+def _clean_quantity(data: dict, cleaned: dict, errors: dict) -> None:
     quantity = _decimal(data.get("quantity"), "quantity", errors, places=3)
     if quantity is not None:
         if quantity <= 0:
             errors["quantity"] = _("The quantity must be more than zero.")
         cleaned["quantity"] = quantity
 
+
+def _check_unit_fits_category(cleaned: dict, errors: dict) -> None:
     category, unit = cleaned.get("commodity_category"), cleaned.get("unit")
     if category and unit and unit not in UNITS_BY_CATEGORY[category]:
         errors["unit"] = _("%(unit)s is not a unit for %(category)s; use one of: %(units)s.") % {
@@ -208,11 +240,15 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
             "units": ", ".join(str(Unit(u).label) for u in UNITS_BY_CATEGORY[category]),
         }
 
+
+def _clean_hs_code(data: dict, cleaned: dict, errors: dict) -> None:
     hs_code = _text(data.get("hs_code")).replace(".", "").replace(" ", "")
     if hs_code and not HS_CODE.match(hs_code):
         errors["hs_code"] = _("An HS code has 4 to 10 digits.")
     cleaned["hs_code"] = hs_code
 
+
+def _clean_value_and_currency(data: dict, cleaned: dict, errors: dict) -> None:
     value = _decimal(data.get("estimated_value"), "estimated_value", errors, places=2)
     if value is not None and value < 0:
         errors["estimated_value"] = _("The value cannot be negative.")
@@ -226,6 +262,8 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
         errors["currency"] = _("Give the currency of the estimated value.")
     cleaned["currency"] = currency
 
+
+def _check_route(cleaned: dict, errors: dict) -> None:
     departure, destination = cleaned.get("departure_country"), cleaned.get("destination_country")
     direction = cleaned.get("direction")
     if departure and destination and departure == destination and direction != Direction.DOMESTIC:
@@ -234,18 +272,15 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
             "or correct one of them."
         )
 
-    offenders = _text(data.get("offenders_count"))
-    if offenders:
-        if not (offenders.isascii() and offenders.isdigit()) or int(offenders) > 100000:
-            errors["offenders_count"] = _("Enter a whole number of offenders (0 or more).")
-        else:
-            cleaned["offenders_count"] = int(offenders)
-    else:
-        cleaned["offenders_count"] = None
 
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+def _clean_offenders(data: dict, cleaned: dict, errors: dict) -> None:
+    offenders = _text(data.get("offenders_count"))
+    if not offenders:
+        cleaned["offenders_count"] = None
+    elif not (offenders.isascii() and offenders.isdigit()) or int(offenders) > 100000:
+        errors["offenders_count"] = _("Enter a whole number of offenders (0 or more).")
+    else:
+        cleaned["offenders_count"] = int(offenders)
 
 
 def parse_client_uuid(value) -> uuid.UUID:
