@@ -125,6 +125,25 @@ class _DeadlineStream(io.BytesIO):
 
 def template_workbook(*, operation: Operation) -> bytes:
     workbook = Workbook()
+    sheet = _template_sheet(workbook)
+    ranges = _lists_sheet(workbook)
+    drop_downs = {
+        **{name: name for name in VOCABULARIES},
+        "reporting_country": "countries",
+        "departure_country": "countries",
+        "destination_country": "countries",
+        "currency": "currencies",
+    }
+    _add_drop_downs(sheet, drop_downs=drop_downs, ranges=ranges)
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(column) + 4)
+    _help_sheet(workbook, operation=operation, drop_downs=drop_downs)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _template_sheet(workbook: Workbook):
     sheet = workbook.active
     sheet.title = "Seizures"
     sheet.append(COLUMNS)
@@ -134,15 +153,22 @@ def template_workbook(*, operation: Operation) -> bytes:
     for row in range(2, TEMPLATE_ROWS + 2):
         sheet.cell(row=row, column=id_column, value=str(uuid.uuid4()))
     sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _lists_sheet(workbook: Workbook) -> dict[str, str]:
+    """A hidden sheet of the allowed values, one list per column; returns each list's
+    cell range."""
     lists = workbook.create_sheet("Lists")
     lists.sheet_state = "hidden"
-    choices = {
-        name: [value for value, _label in vocabulary.choices]
-        for name, vocabulary in VOCABULARIES.items()
+    list_columns = {
+        **{
+            name: [value for value, _label in vocabulary.choices]
+            for name, vocabulary in VOCABULARIES.items()
+        },
+        "countries": [code for code, _name in country_choices()],
+        "currencies": [code for code, _name in currency_choices()],
     }
-    countries = [code for code, _name in country_choices()]
-    currencies = [code for code, _name in currency_choices()]
-    list_columns = {**choices, "countries": countries, "currencies": currencies}
     ranges = {}
     for index, (name, values) in enumerate(list_columns.items(), start=1):
         letter = get_column_letter(index)
@@ -150,14 +176,11 @@ def template_workbook(*, operation: Operation) -> bytes:
         for row, value in enumerate(values, start=2):
             lists.cell(row=row, column=index, value=value)
         ranges[name] = f"Lists!${letter}$2:${letter}${len(values) + 1}"
-    targets = {
-        **{name: name for name in choices},
-        "reporting_country": "countries",
-        "departure_country": "countries",
-        "destination_country": "countries",
-        "currency": "currencies",
-    }
-    for column, list_name in targets.items():
+    return ranges
+
+
+def _add_drop_downs(sheet, *, drop_downs: dict[str, str], ranges: dict[str, str]) -> None:
+    for column, list_name in drop_downs.items():
         if column not in COLUMNS:
             continue
         letter = get_column_letter(COLUMNS.index(column) + 1)
@@ -166,8 +189,9 @@ def template_workbook(*, operation: Operation) -> bytes:
         validation.errorTitle = column
         sheet.add_data_validation(validation)
         validation.add(f"{letter}2:{letter}50001")
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(column) + 4)
+
+
+def _help_sheet(workbook: Workbook, *, operation: Operation, drop_downs: dict[str, str]) -> None:
     help_sheet = workbook.create_sheet("Help")
     help_sheet.append([_("Operation"), operation.code, operation.name])
     help_sheet.append(
@@ -193,13 +217,10 @@ def template_workbook(*, operation: Operation) -> bytes:
             [
                 column,
                 explanations.get(
-                    column, _("Choose from the drop-down list.") if column in targets else ""
+                    column, _("Choose from the drop-down list.") if column in drop_downs else ""
                 ),
             ]
         )
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
 
 
 # ---- reading ----------------------------------------------------------------------
@@ -438,39 +459,7 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
             _("The file has no seizure in it, only its header: nothing was imported.")
         )
     report = ImportReport(rows=len(rows))
-    parsed: list[_Row] = []
-    seen: dict[uuid.UUID, int] = {}
-    for number, row in rows:  # numbered as the user sees them: the header is row 1
-        deadline.check()
-        text = row.pop("client_uuid", "").strip()
-        client_uuid = None
-        if text:
-            try:
-                client_uuid = uuid.UUID(text)
-            except ValueError:
-                report.errors.append(
-                    (number, "client_uuid", _("client_uuid must be a UUID made by the client."))
-                )
-                continue
-            if client_uuid in seen:
-                report.errors.append(
-                    (
-                        number,
-                        "client_uuid",
-                        _("The same client_uuid is on row %(row)d.") % {"row": seen[client_uuid]},
-                    )
-                )
-                continue
-            seen[client_uuid] = number
-        try:
-            cleaned = clean_seizure_input(row, operation=operation)
-        except ValidationError as error:
-            for column, messages in error.message_dict.items():
-                report.errors.append(
-                    (number, column if column != "__all__" else "", " ".join(messages))
-                )
-            continue
-        parsed.append(_Row(number=number, data=row, cleaned=cleaned, client_uuid=client_uuid))
+    parsed = _parse_rows(rows, operation=operation, report=report, deadline=deadline)
     if report.errors:
         report.errors.sort()
         return report
@@ -491,19 +480,72 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
             transaction.set_rollback(True)
             return report
         deadline.check()
-        for row, seizure in amended:
-            seizure_amend(seizure=seizure, reporter=reporter, data=row.data)
-        if fresh:
-            seizures_report_many(
-                reporter=reporter,
-                operation=operation,
-                administration=administration,
-                rows=[(row.client_uuid or uuid.uuid4(), row.cleaned) for row in fresh],
-            )
+        _store(
+            fresh=fresh,
+            amended=amended,
+            reporter=reporter,
+            operation=operation,
+            administration=administration,
+        )
     report.created = len(fresh)
     report.updated = len(amended)
     report.already_there = len(parsed) - len(fresh) - len(amended)
     return report
+
+
+def _parse_rows(
+    rows: list[tuple[int, dict]], *, operation: Operation, report: ImportReport, deadline: Deadline
+) -> list[_Row]:
+    """Each row with its id and its values cleaned by the form's rules; a bad row's
+    errors go to the report instead."""
+    parsed: list[_Row] = []
+    seen: dict[uuid.UUID, int] = {}
+    for number, row in rows:  # numbered as the user sees them: the header is row 1
+        deadline.check()
+        client_uuid, problem = _row_id(row.pop("client_uuid", "").strip(), seen=seen)
+        if problem:
+            report.errors.append((number, "client_uuid", problem))
+            continue
+        if client_uuid is not None:
+            seen[client_uuid] = number
+        try:
+            cleaned = clean_seizure_input(row, operation=operation)
+        except ValidationError as error:
+            for column, messages in error.message_dict.items():
+                report.errors.append(
+                    (number, column if column != "__all__" else "", " ".join(messages))
+                )
+            continue
+        parsed.append(_Row(number=number, data=row, cleaned=cleaned, client_uuid=client_uuid))
+    return parsed
+
+
+def _row_id(text: str, *, seen: dict[uuid.UUID, int]) -> tuple[uuid.UUID | None, str]:
+    """A row's id (None when it has none), or why it cannot be one; ``seen`` maps the
+    ids of earlier rows to their numbers."""
+    if not text:
+        return None, ""
+    try:
+        client_uuid = uuid.UUID(text)
+    except ValueError:
+        return None, _("client_uuid must be a UUID made by the client.")
+    if client_uuid in seen:
+        return None, _("The same client_uuid is on row %(row)d.") % {"row": seen[client_uuid]}
+    return client_uuid, ""
+
+
+def _store(
+    *, fresh: list[_Row], amended: list[tuple[_Row, Seizure]], reporter, operation, administration
+) -> None:
+    for row, seizure in amended:
+        seizure_amend(seizure=seizure, reporter=reporter, data=row.data)
+    if fresh:
+        seizures_report_many(
+            reporter=reporter,
+            operation=operation,
+            administration=administration,
+            rows=[(row.client_uuid or uuid.uuid4(), row.cleaned) for row in fresh],
+        )
 
 
 def _match(*, rows: list[_Row], reporter, operation, administration, report: ImportReport):
@@ -519,13 +561,38 @@ def _match(*, rows: list[_Row], reporter, operation, administration, report: Imp
             client_uuid__in=[row.client_uuid for row in rows if row.client_uuid]
         )
     }
+    fresh, amended = _match_by_id(
+        [row for row in rows if row.client_uuid is not None],
+        by_id=by_id,
+        reporter=reporter,
+        operation=operation,
+        administration=administration,
+        report=report,
+    )
+    without_id = [row for row in rows if row.client_uuid is None]
+    if without_id:
+        fresh += _match_by_content(
+            without_id,
+            claimed={seizure.pk for seizure in by_id.values()},
+            operation=operation,
+            administration=administration,
+            report=report,
+        )
+    return fresh, amended
+
+
+def _match_by_id(
+    rows: list[_Row],
+    *,
+    by_id: dict[uuid.UUID, Seizure],
+    reporter,
+    operation,
+    administration,
+    report: ImportReport,
+) -> tuple[list[_Row], list[tuple[_Row, Seizure]]]:
     fresh: list[_Row] = []
     amended: list[tuple[_Row, Seizure]] = []
-    without_id = []
     for row in rows:
-        if row.client_uuid is None:
-            without_id.append(row)
-            continue
         seizure = by_id.get(row.client_uuid)
         if seizure is None:
             fresh.append(row)
@@ -546,32 +613,38 @@ def _match(*, rows: list[_Row], reporter, operation, administration, report: Imp
             )
         else:
             amended.append((row, seizure))
-    if without_id:
-        claimed = {seizure.pk for seizure in by_id.values()}
-        unclaimed: dict[tuple, int] = {}
-        candidates = Seizure.objects.filter(
-            operation=operation, reporting_administration=administration
-        ).values("pk", *FIELDS)
-        for values in candidates.iterator(chunk_size=5000):
-            if values["pk"] not in claimed:
-                key = content_key(values)
-                unclaimed[key] = unclaimed.get(key, 0) + 1
-        for row in without_id:
-            key = content_key(row.cleaned)
-            if unclaimed.get(key):
-                unclaimed[key] -= 1
-                message = _(
-                    "No id on this row: it was recognised by its content as a seizure "
-                    "already imported."
-                )
-            else:
-                fresh.append(row)
-                message = _(
-                    "No id on this row: it was imported as a new seizure. Keep the ids of the "
-                    "template, or use the export, so that a row corrected later is recognised."
-                )
-            report.warnings.append((row.number, "client_uuid", message))
     return fresh, amended
+
+
+def _match_by_content(
+    rows: list[_Row], *, claimed: set[int], operation, administration, report: ImportReport
+) -> list[_Row]:
+    """The rows without an id that no unclaimed seizure says the same as: new ones.
+    Each row gets a warning either way."""
+    unclaimed: dict[tuple, int] = {}
+    candidates = Seizure.objects.filter(
+        operation=operation, reporting_administration=administration
+    ).values("pk", *FIELDS)
+    for values in candidates.iterator(chunk_size=5000):
+        if values["pk"] not in claimed:
+            key = content_key(values)
+            unclaimed[key] = unclaimed.get(key, 0) + 1
+    fresh = []
+    for row in rows:
+        key = content_key(row.cleaned)
+        if unclaimed.get(key):
+            unclaimed[key] -= 1
+            message = _(
+                "No id on this row: it was recognised by its content as a seizure already imported."
+            )
+        else:
+            fresh.append(row)
+            message = _(
+                "No id on this row: it was imported as a new seizure. Keep the ids of the "
+                "template, or use the export, so that a row corrected later is recognised."
+            )
+        report.warnings.append((row.number, "client_uuid", message))
+    return fresh
 
 
 def _values(seizure: Seizure) -> dict:
@@ -590,21 +663,7 @@ def seizures_report_many(
     check_may_post(group=group, author=reporter)
     check_accepts_seizures(operation)
     now = timezone.now()
-    messages = []
-    for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True):
-        body = seizure_summary(cleaned)
-        messages.append(
-            Message(
-                group=group,
-                seq=seq,
-                author=reporter,
-                kind=Message.Kind.SEIZURE,
-                client_id=client_uuid,
-                body=body,
-                html=render_markdown(body),
-                render_version=RENDER_VERSION,
-            )
-        )
+    messages = _seizure_messages(group=group, reporter=reporter, seqs=seqs, rows=rows)
     bulk_insert(messages)  # their pks set: the seizures refer to them
     messages = {message.seq: message for message in messages}
     seizures = [
@@ -640,6 +699,26 @@ def seizures_report_many(
         target=operation.code,
         data={"rows": len(rows)},
     )
+
+
+def _seizure_messages(*, group, reporter, seqs: range, rows: list[tuple[uuid.UUID, dict]]):
+    """The group's message of each new seizure, its summary as body, not saved yet."""
+    messages = []
+    for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True):
+        body = seizure_summary(cleaned)
+        messages.append(
+            Message(
+                group=group,
+                seq=seq,
+                author=reporter,
+                kind=Message.Kind.SEIZURE,
+                client_id=client_uuid,
+                body=body,
+                html=render_markdown(body),
+                render_version=RENDER_VERSION,
+            )
+        )
+    return messages
 
 
 # ---- exporting --------------------------------------------------------------------
