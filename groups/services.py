@@ -136,18 +136,34 @@ def memberships_add_many(*, group: ClosedUserGroup, users: list, role: str, adde
         raise ValidationError({"role": _("Unknown role.")})
     if any(not user.is_active for user in users):
         raise ValidationError({"user": _("This account is deactivated.")})
-    present = set(
-        Membership.objects.filter(group=group, removed_at__isnull=True).values_list(
-            "user_id", flat=True
-        )
-    )
-    users = [user for user in {user.pk: user for user in users}.values() if user.pk not in present]
+    users = _not_members_yet(group=group, users=users)
     if not users:
         return 0
     memberships = [
         Membership(group=group, user=user, role=role, added_by=added_by) for user in users
     ]
     Membership.objects.bulk_create(memberships, batch_size=2000)
+    _grant_permissions_many(group=group, users=users, role=role)
+    _members_added_record(group=group, memberships=memberships, added_by=added_by)
+    for user in users:
+        notify_user_on_commit(
+            user_id=user.pk, message={"type": "access.granted", "group_id": group.pk}
+        )
+    return len(memberships)
+
+
+def _not_members_yet(*, group: ClosedUserGroup, users: list) -> list:
+    """The users, each once, less those already members of the group."""
+    present = set(
+        Membership.objects.filter(group=group, removed_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    return [user for user in {user.pk: user for user in users}.values() if user.pk not in present]
+
+
+def _grant_permissions_many(*, group: ClosedUserGroup, users: list, role: str) -> None:
+    """``_sync_permissions`` for many new members at once, in a few inserts."""
     permissions = Permission.objects.filter(
         content_type__app_label="groups", codename__in=ROLE_PERMISSIONS[role]
     )
@@ -162,6 +178,13 @@ def memberships_add_many(*, group: ClosedUserGroup, users: list, role: str, adde
         batch_size=2000,
         ignore_conflicts=True,
     )
+
+
+def _members_added_record(
+    *, group: ClosedUserGroup, memberships: list[Membership], added_by
+) -> None:
+    """One ``member.added`` event and one audit line per new membership, written
+    together on consecutive seqs."""
     [(_group_id, head, _status)] = seqs_take({group.pk: len(memberships)})
     first = head - len(memberships) + 1
     events = [
@@ -178,17 +201,12 @@ def memberships_add_many(*, group: ClosedUserGroup, users: list, role: str, adde
             actor=added_by,
             action=Action.MEMBER_ADDED,
             group=group,
-            target=user.username,
-            data={"role": role},
+            target=membership.user.username,
+            data={"role": membership.role},
         )
-        for user in users
+        for membership in memberships
     ]
     events_append(events, audit, announce_last_only=True)
-    for user in users:
-        notify_user_on_commit(
-            user_id=user.pk, message={"type": "access.granted", "group_id": group.pk}
-        )
-    return len(memberships)
 
 
 @transaction.atomic
