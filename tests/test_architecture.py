@@ -36,3 +36,24 @@ def test_no_module_imports_another_modules_private_name():
         if alias.name.startswith("_") and not alias.name.startswith("__")
     ]
     assert found == []
+
+
+LONGEST_FUNCTION = 60
+
+
+def _explained(lines: list[str], node) -> bool:
+    """A long function says why in a comment on the line before it (or its decorators)."""
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return first >= 2 and "long:" in lines[first - 2]
+
+
+def test_no_function_is_longer_than_sixty_lines_unless_it_says_why():
+    long = []
+    for path, tree in modules():
+        lines = path.read_text().splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > LONGEST_FUNCTION and not _explained(lines, node):
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
+    assert long == []
