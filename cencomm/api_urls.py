@@ -14,6 +14,11 @@ urlpatterns = [
     path("groups/<slug:slug>/", groups_api.GroupDetail.as_view(), name="api-group"),
     path("groups/<slug:slug>/members/", groups_api.MemberList.as_view(), name="api-members"),
     path(
+        "groups/<slug:slug>/member-candidates/",
+        groups_api.MemberCandidateList.as_view(),
+        name="api-member-candidates",
+    ),
+    path(
         "groups/<slug:slug>/members/<str:username>/",
         groups_api.MemberDetail.as_view(),
         name="api-member",

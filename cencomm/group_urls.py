@@ -13,6 +13,7 @@ urlpatterns = [
     path("<slug:slug>/", group_pages.group_page, name="group"),
     path("<slug:slug>/members/", views.group_members_page, name="members"),
     path("<slug:slug>/members/add/", views.member_add, name="member_add"),
+    path("<slug:slug>/members/add-all/", views.member_add_all, name="member_add_all"),
     path("<slug:slug>/members/role/", views.member_change_role, name="member_role"),
     path("<slug:slug>/members/remove/", views.member_remove, name="member_remove"),
 ]

@@ -17,7 +17,7 @@ from core.throttling import AnonRateThrottle
 
 from . import services, two_factor
 from .models import ClosedUserGroup, Membership, Role
-from .selectors import access_group, group_members, groups_of_user
+from .selectors import access_group, group_members, groups_of_user, member_candidates
 
 User = get_user_model()
 
@@ -42,6 +42,26 @@ class MemberSerializer(serializers.Serializer):
 class MemberAddSerializer(RequestSerializer):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+
+class CandidateSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    administration = serializers.CharField(allow_null=True)
+    country = serializers.CharField(allow_null=True)
+
+
+class _CandidateQuery(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Part of a username, a first or last name, an administration's name or its "
+            "country code, whatever the case; every word must match. Empty: no one."
+        ),
+    )
 
 
 class MemberRoleSerializer(RequestSerializer):
@@ -69,6 +89,17 @@ def member_payload(membership: Membership) -> dict:
         "role": membership.role,
         "country": administration.country if administration else None,
         "since": membership.created_at,
+    }
+
+
+def candidate_payload(user) -> dict:
+    profile = getattr(user, "profile", None)
+    administration = profile.administration if profile else None
+    return {
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+        "administration": administration.name if administration else None,
+        "country": administration.country if administration else None,
     }
 
 
@@ -133,6 +164,25 @@ class MemberList(APIView):
             added_by=request.user,
         )
         return Response(member_payload(membership), status=status.HTTP_201_CREATED)
+
+
+class MemberCandidateList(APIView):
+    @extend_schema(
+        operation_id="member_candidates_list",
+        description=(
+            "People a coordinator may add to the group: active accounts not yet members "
+            "that match `q`, at most 20, an exact username first."
+        ),
+        parameters=[_CandidateQuery],
+        responses={200: CandidateSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    def get(self, request, slug: str):
+        access = access_group(request.user, slug, need="manage")
+        # A plain dict: from a QueryDict DRF takes an empty value for "not given".
+        query = _CandidateQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        people = member_candidates(access.group, query.validated_data["q"])
+        return Response([candidate_payload(user) for user in people])
 
 
 class MemberDetail(APIView):

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
+from .models import Administration, Role
 
 User = get_user_model()
 
@@ -19,6 +19,24 @@ class MemberAddForm(forms.Form):
             raise forms.ValidationError(_("There is no user called %(name)s.") % {"name": username})
         self.cleaned_data["user"] = user
         return username
+
+
+class MemberSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, username or administration"), max_length=100, required=False, strip=True
+    )
+
+
+class MemberAddAllForm(forms.Form):
+    """Names the administration by its country code, as the pages and the API do."""
+
+    administration = forms.ModelChoiceField(
+        label=_("Administration"),
+        queryset=Administration.objects.all(),
+        to_field_name="country",
+        error_messages={"invalid_choice": _("Choose an administration.")},
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
 
 class MemberChangeForm(forms.Form):

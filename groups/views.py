@@ -7,14 +7,27 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import LanguageForm, MemberAddForm, MemberChangeForm
+from .forms import (
+    LanguageForm,
+    MemberAddAllForm,
+    MemberAddForm,
+    MemberChangeForm,
+    MemberSearchForm,
+)
 from .models import Role
-from .selectors import access_group, group_members
+from .selectors import (
+    access_group,
+    administration_candidates,
+    administrations_with_candidates,
+    group_members,
+    member_candidates,
+)
 from .sessions import current_session_id, session_end, sessions_of_user
 
 User = get_user_model()
@@ -24,9 +37,12 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-@login_required
-def group_members_page(request: HttpRequest, slug: str) -> HttpResponse:
-    access = access_group(request.user, slug)
+def _members_page(request: HttpRequest, access, *, status: int = 200, **forms) -> HttpResponse:
+    """The members page; a coordinator's also finds people to add (``q``) and offers
+    each administration with officers not yet in the group."""
+    search = MemberSearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    manage = access.can_manage
     return render(
         request,
         "groups/members.html",
@@ -34,10 +50,34 @@ def group_members_page(request: HttpRequest, slug: str) -> HttpResponse:
             "access": access,
             "group": access.group,
             "members": group_members(group=access.group),
-            "add_form": MemberAddForm(),
+            "add_form": forms.get("add_form") or MemberAddForm(),
+            "add_all_form": forms.get("add_all_form") or MemberAddAllForm(),
+            "search_form": search,
+            "query": query,
+            "candidates": member_candidates(access.group, query) if manage and query else [],
+            "administrations": administrations_with_candidates(group=access.group)
+            if manage
+            else [],
             "roles": Role.choices,
         },
+        status=status,
     )
+
+
+def _back_to_members(request: HttpRequest, slug: str) -> HttpResponse:
+    """Back to the members page, with the search the coordinator was adding from."""
+    url = reverse("groups:members", kwargs={"slug": slug})
+    query = request.POST.get("q", "").strip()[:100]
+    return HttpResponseRedirect(f"{url}?{urlencode({'q': query})}" if query else url)
+
+
+def _form_errors(form) -> str:
+    return " ".join(e for errors in form.errors.values() for e in errors)
+
+
+@login_required
+def group_members_page(request: HttpRequest, slug: str) -> HttpResponse:
+    return _members_page(request, access_group(request.user, slug))
 
 
 @login_required
@@ -59,21 +99,46 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(
                 request, _("%(user)s was added.") % {"user": form.cleaned_data["username"]}
             )
-            return redirect("groups:members", slug=slug)
+            return _back_to_members(request, slug)
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return render(
-        request,
-        "groups/members.html",
-        {
-            "access": access,
-            "group": access.group,
-            "members": group_members(group=access.group),
-            "add_form": form,
-            "roles": Role.choices,
-        },
-        status=400,
-    )
+        messages.error(request, _form_errors(form))
+    return _members_page(request, access, status=400, add_form=form)
+
+
+@login_required
+@require_POST
+def member_add_all(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add every active officer of one administration who is not yet a member."""
+    access = access_group(request.user, slug, need="manage")
+    form = MemberAddAllForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _members_page(request, access, status=400, add_all_form=form)
+    administration = form.cleaned_data["administration"]
+    try:
+        added = services.memberships_add_many(
+            group=access.group,
+            users=administration_candidates(group=access.group, administration=administration),
+            role=form.cleaned_data["role"],
+            added_by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("groups:members", slug=slug)
+    if added:
+        text = ngettext(
+            "%(count)d officer of %(administration)s was added.",
+            "%(count)d officers of %(administration)s were added.",
+            added,
+        )
+        messages.success(request, text % {"count": added, "administration": administration.name})
+    else:
+        messages.info(
+            request,
+            _("Every active officer of %(administration)s is already a member.")
+            % {"administration": administration.name},
+        )
+    return redirect("groups:members", slug=slug)
 
 
 def _member_action(request: HttpRequest, slug: str, action) -> HttpResponse:
@@ -84,7 +149,7 @@ def _member_action(request: HttpRequest, slug: str, action) -> HttpResponse:
         messages.error(request, _("That person is not a member of this group."))
         return redirect("groups:members", slug=slug)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _form_errors(form))
         return redirect("groups:members", slug=slug)
     try:
         text = action(access.group, user, form.cleaned_data)

@@ -161,6 +161,13 @@ ROWS = [
         data={"username": "newcomer", "role": "member"},
     ),
     Row(
+        "groups:member_add_all",
+        "post",
+        expect=MANAGE_GROUP,
+        kwargs={"slug": "slug"},
+        data={"administration": "NL", "role": "member"},
+    ),
+    Row(
         "groups:member_role",
         "post",
         expect=MANAGE_GROUP,
@@ -309,6 +316,7 @@ ROWS = [
         data={"username": "newcomer"},
         json_body=True,
     ),
+    Row("api-member-candidates", expect=API_MANAGE, kwargs={"slug": "slug"}),
     Row(
         "api-member",
         "patch",
