@@ -16,6 +16,8 @@ from operations.cen import views as cen_views
 urlpatterns = [
     path("", group_views.home, name="home"),
     path("sw.js", platform_views.service_worker, name="service_worker"),
+    # Unnamed: a public file like /sw.js, kept out of the authorization matrix of pages.
+    path("manifest.webmanifest", platform_views.web_manifest),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
     path("login/", account_views.CencommLoginView.as_view(), name="login"),
