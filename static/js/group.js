@@ -1,4 +1,10 @@
-/* The group page: live history, composer with replies and attachments, receipts. */
+/* The group page: live history, composer with replies and attachments, receipts.
+ *
+ * What the officer writes here (messages, replies, acknowledgements) goes to the
+ * device's outbox first (static/js/outbox.js), which sends it over this page's socket
+ * in the order written, now or when the connection returns; until the server has it,
+ * a message shows in the list as waiting, sending or refused.
+ */
 "use strict";
 
 (function () {
@@ -11,8 +17,10 @@
   const historyStatus = document.getElementById("history-status");
   const composer = document.getElementById("composer");
   const lang = document.documentElement.lang || "en";
+  const outbox = window.CencommOutbox;
 
-  const pending = new Map(); // client_id -> {frame, element}
+  const pending = new Map(); // client_id -> {element}, the previews of what is not in the list yet
+  const queuedAcks = new Set(); // seqs acknowledged on this device, not yet by the server
   const acked = new Set(config.acked || []);
   let lowestSeq = null;
   let highestMessageSeq = 0;
@@ -52,6 +60,7 @@
     const item = el("li", `message kind-${data.kind}`);
     item.id = `m-${data.seq}`;
     item.dataset.seq = data.seq;
+    if (data.client_id) item.dataset.clientId = data.client_id;
     if (data.author === config.user) item.classList.add("mine");
     const head = el("div", "message-head");
     if (data.kind !== "text") head.append(el("span", `kind-badge kind-badge-${data.kind}`, T[`kind_${data.kind}`] || data.kind));
@@ -106,12 +115,10 @@
       actions.append(reply);
     }
     if ((data.kind === "alert" || data.kind === "request") && data.author !== config.user && !removed) {
-      const ack = el("button", "link-button ack-button", acked.has(data.seq) ? T.acknowledged : T.acknowledge);
+      const ack = el("button", "link-button ack-button", T.acknowledge);
       ack.type = "button";
-      ack.disabled = acked.has(data.seq);
-      ack.addEventListener("click", () => {
-        socket.send({ type: "receipt.ack", group: config.group, seq: data.seq });
-      });
+      drawAck(ack, data.seq);
+      ack.addEventListener("click", () => acknowledge(data.seq));
       actions.append(ack);
     }
     if (data.author === config.user && !removed) {
@@ -195,7 +202,7 @@
   function addMessage(data, { live }) {
     if (document.getElementById(`m-${data.seq}`)) return;
     const stick = nearBottom();
-    const waiting = data.author === config.user ? pending.get(data.client_id) : null;
+    const waiting = data.author === config.user && data.client_id ? pending.get(data.client_id) : null;
     const item = renderMessage(data);
     if (waiting) {
       waiting.element.remove();
@@ -264,45 +271,14 @@
     badge.hidden = false;
   }
 
-  let resendTimer = null;
-  function resendPendingSoon() {
-    if (resendTimer) return;
-    resendTimer = window.setTimeout(() => {
-      resendTimer = null;
-      if (!socket.ready) return; // onReady sends them when the connection is back
-      pending.forEach(({ frame, accepted }) => {
-        if (!accepted) socket.send(frame);
-      });
-    }, 2000);
-  }
-
   function handleFrame(frame) {
+    // Answers to what the outbox sent are the outbox's: it marks each item sent or
+    // refused, or sends it again a little later (rate_limited, unavailable).
+    outbox.receive(frame);
     switch (frame.type) {
-      case "message.accepted": {
-        const waiting = pending.get(frame.client_id);
-        if (waiting) {
-          waiting.accepted = true;
-          waiting.element.classList.remove("is-pending");
-          waiting.element.querySelector(".pending-state").textContent = "";
-        }
-        break;
-      }
       case "error": {
-        if (frame.code === "rate_limited" || frame.code === "unavailable") {
-          // The server dropped a frame unread, or could not store it (its database or
-          // Redis is down): send what still waits again, a little later (the client_id
-          // keeps each message to one copy).
-          resendPendingSoon();
-          break;
-        }
-        const waiting = frame.client_id ? pending.get(frame.client_id) : null;
-        if (waiting) {
-          waiting.element.classList.add("is-failed");
-          waiting.element.querySelector(".pending-state").textContent = format(T.failed, { detail: frame.detail });
-          pending.delete(frame.client_id);
-        } else if (composer) {
-          showComposerError(frame.detail);
-        }
+        if (frame.code === "rate_limited" || frame.code === "unavailable" || frame.client_id) break;
+        if (composer) showComposerError(frame.detail);
         break;
       }
       case "access.revoked":
@@ -327,10 +303,7 @@
       case "receipt.ack.ok": {
         acked.add(frame.seq);
         const button = document.querySelector(`#m-${frame.seq} .ack-button`);
-        if (button) {
-          button.textContent = T.acknowledged;
-          button.disabled = true;
-        }
+        if (button) drawAck(button, frame.seq);
         break;
       }
       case "resync_required":
@@ -511,33 +484,97 @@
     }
   }
 
-  function send(event) {
+  async function send(event) {
     event.preventDefault();
     const bodyInput = document.getElementById("composer-body");
     const body = bodyInput.value.trim();
     if (!body || readOnly || removed) return;
     showComposerError("");
-    const frame = {
-      type: "message.post",
-      group: config.group,
-      client_id: newClientId(),
-      kind: document.getElementById("composer-kind").value,
-      body,
-    };
+    const frame = { kind: document.getElementById("composer-kind").value, body };
     if (replyTo) frame.reply_to = replyTo;
     if (uploads.length) frame.attachments = uploads.map((item) => item.token);
-    const item = el("li", "message mine is-pending");
-    item.dataset.seq = Number.MAX_SAFE_INTEGER;
-    item.append(el("div", "message-body preview", body));
-    item.append(el("div", "pending-state muted", socket.ready ? T.sending : T.queued));
-    list.append(item);
+    let item;
+    try {
+      // Kept on the device before anything is sent: the outbox gives it its client_id.
+      item = await outbox.write({ type: "message", group: config.group, frame });
+    } catch (error) {
+      // No IndexedDB (private mode in some browsers): sent from this page only.
+      item = { type: "message", group: config.group, frame, client_uuid: newClientId(), state: "sending" };
+      socket.send(Object.assign({ type: "message.post", group: config.group, client_id: item.client_uuid }, frame));
+    }
+    drawPending(item);
     scrollToBottom();
-    pending.set(frame.client_id, { frame, element: item });
-    if (socket.ready) socket.send(frame);
     bodyInput.value = "";
     uploads.forEach((upload) => upload.element.remove());
     uploads = [];
     cancelReply();
+    outbox.flush();
+  }
+
+  /* ---- the outbox's part of the page -------------------------------------- */
+
+  // A message of this group not in the list yet: a preview that says where it stands.
+  function drawPending(item) {
+    if (item.type !== "message" || item.group !== config.group) return;
+    if (list.querySelector(`.message[data-client-id="${CSS.escape(item.client_uuid)}"]`)) return;
+    let waiting = pending.get(item.client_uuid);
+    if (!waiting) {
+      if (item.state === "sent") return;
+      const element = el("li", "message mine is-pending");
+      element.dataset.seq = Number.MAX_SAFE_INTEGER;
+      element.dataset.pendingId = item.client_uuid;
+      element.append(el("div", "message-body preview", item.frame.body));
+      element.append(el("div", "pending-state muted"));
+      list.append(element);
+      waiting = { element };
+      pending.set(item.client_uuid, waiting);
+    }
+    const { element } = waiting;
+    element.dataset.state = item.state;
+    const state = element.querySelector(".pending-state");
+    if (item.state === "sent") {
+      element.classList.remove("is-pending");
+      state.textContent = "";
+    } else if (item.state === "refused") {
+      element.classList.remove("is-pending");
+      element.classList.add("is-failed");
+      state.textContent = format(T.failed, { detail: item.reason || "" });
+    } else {
+      state.textContent = item.state === "sending" ? T.sending : T.queued;
+    }
+  }
+
+  function drawAck(button, seq) {
+    const done = acked.has(seq);
+    button.disabled = done || queuedAcks.has(seq);
+    button.textContent = done ? T.acknowledged : queuedAcks.has(seq) ? `${T.acknowledge} · ${T.queued}` : T.acknowledge;
+  }
+
+  async function acknowledge(seq) {
+    if (acked.has(seq) || queuedAcks.has(seq)) return;
+    queuedAcks.add(seq);
+    const button = document.querySelector(`#m-${seq} .ack-button`);
+    if (button) drawAck(button, seq);
+    try {
+      await outbox.write({ type: "ack", group: config.group, seq });
+    } catch (error) {
+      socket.send({ type: "receipt.ack", group: config.group, seq });
+    }
+    outbox.flush();
+  }
+
+  function drawOutbox(items) {
+    items.forEach((item) => {
+      if (item.group !== config.group) return;
+      if (item.type === "message") drawPending(item);
+      if (item.type === "ack") {
+        if (item.state === "sent") acked.add(item.seq);
+        if (item.state === "waiting" || item.state === "sending") queuedAcks.add(item.seq);
+        else queuedAcks.delete(item.seq);
+        const button = document.querySelector(`#m-${item.seq} .ack-button`);
+        if (button) drawAck(button, item.seq);
+      }
+    });
   }
 
   if (composer) {
@@ -574,17 +611,16 @@
     onFrame: handleFrame,
     onState: setConnection,
     onReady() {
-      // Whatever was typed while offline goes now; the client_id keeps it to one copy.
-      pending.forEach(({ frame, element }) => {
-        element.querySelector(".pending-state").textContent = T.sending;
-        socket.send(frame);
-      });
+      // Whatever was written while offline goes now; the client_id keeps it to one copy.
+      outbox.flush();
       markReadSoon();
     },
   });
+  outbox.useSocket(socket);
 
   config.messages.forEach((data) => addMessage(data, { live: false }));
   if (!moreHistory) historyStatus.textContent = T.noMoreHistory;
+  outbox.subscribe(drawOutbox);
   scrollToBottom();
   socket.connect();
   window.cencommSocket = socket;

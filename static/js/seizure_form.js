@@ -1,16 +1,15 @@
 /* The simplified seizure form, online or not.
  *
- * Every report is first written to IndexedDB with its client_uuid, then sent. If the
- * connection is down (or drops mid-request) it stays queued and is sent when the
- * browser comes back online; the server stores each client_uuid once, so sending twice
- * is harmless. A service worker (static/js/sw.js) keeps the page itself available
- * offline.
+ * Every report is first written to the device's outbox (static/js/outbox.js), which
+ * gives it its client_uuid, then sent. If the connection is down (or drops mid-request)
+ * it waits there, in the order written with the messages of the group page, and is sent
+ * when the browser comes back online; the server stores each client_uuid once, so
+ * sending twice is harmless. The service worker (static/js/sw.js) keeps the page itself
+ * available offline.
  *
- * The client_uuid is made here, on the device, at the moment of "Report": never taken
- * from the page, which the service worker may serve from its cache long after the
- * server rendered it (the id there is for the form without JavaScript only). Queued
- * items are keyed by a number IndexedDB allocates, so storing one can never replace
- * another, whatever their client_uuids.
+ * The client_uuid is made on the device at the moment of "Report": never taken from
+ * the page, which the service worker may serve from its cache long after the server
+ * rendered it (the id there is for the form without JavaScript only).
  */
 "use strict";
 
@@ -24,58 +23,15 @@
   const queueList = document.getElementById("queue-list");
   const done = document.getElementById("form-done");
   const formErrors = document.getElementById("form-errors");
-  const DB_NAME = "cencomm-offline";
-  const STORE = "queue";
-  const OLD_STORE = "seizures"; // version 1, keyed by client_uuid
+  const outbox = window.CencommOutbox;
   const submitButton = document.getElementById("seizure-submit");
   const idField = form.elements.namedItem("client_uuid");
-  let flushing = false;
   let submitting = false;
-  let loginNeeded = false;
 
-  function openDb() {
-    return new Promise((resolve, reject) => {
-      if (!window.indexedDB) {
-        reject(new Error("no indexedDB"));
-        return;
-      }
-      const request = indexedDB.open(DB_NAME, 2);
-      request.onupgradeneeded = () => {
-        const db = request.result;
-        const store = db.createObjectStore(STORE, { keyPath: "local_id", autoIncrement: true });
-        store.createIndex("by_user", "user");
-        // A second item with the same client_uuid is refused, never written over the first.
-        store.createIndex("by_client_uuid", "client_uuid", { unique: true });
-        if (db.objectStoreNames.contains(OLD_STORE)) {
-          const old = request.transaction.objectStore(OLD_STORE);
-          old.getAll().onsuccess = (event) => {
-            event.target.result.forEach((record) => store.add(record));
-            db.deleteObjectStore(OLD_STORE);
-          };
-        }
-      };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+  // This form's part of the outbox: the seizures not sent yet, in the order written.
+  async function queued() {
+    return (await outbox.items()).filter((item) => item.type === "seizure" && item.state !== "sent");
   }
-
-  async function withStore(mode, action) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const transaction = db.transaction(STORE, mode);
-      const result = action(transaction.objectStore(STORE));
-      transaction.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      transaction.onerror = () => reject(transaction.error);
-    });
-  }
-
-  const queue = {
-    add: (record) => withStore("readwrite", (store) => store.add(record)),
-    // Only for a record read from the store: its local_id names the item it replaces.
-    update: (record) => withStore("readwrite", (store) => store.put(record)),
-    remove: (key) => withStore("readwrite", (store) => store.delete(key)),
-    all: () => withStore("readonly", (store) => store.index("by_user").getAll(config.user)),
-  };
 
   function formData() {
     const data = {};
@@ -137,62 +93,8 @@
     }
   }
 
-  function csrfToken() {
-    const input = form.querySelector("input[name=csrfmiddlewaretoken]");
-    const cookie = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return cookie ? decodeURIComponent(cookie[1]) : input ? input.value : "";
-  }
-
-  async function send(record) {
-    const response = await fetch(record.submitUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      redirect: "manual",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ client_uuid: record.client_uuid, data: record.data }),
-    });
-    if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
-      const body = await response.json().catch(() => null);
-      if (body && body.error && body.error.code === "forbidden") return { kind: "invalid", fields: { __all__: [body.error.detail] } };
-      return { kind: "login" };
-    }
-    const body = await response.json().catch(() => ({}));
-    if (response.ok) return { kind: "sent", body };
-    if (response.status === 400) return { kind: "invalid", fields: (body.error && body.error.fields) || {} };
-    return { kind: "retry" };
-  }
-
-  async function flush() {
-    if (flushing) return;
-    flushing = true;
-    loginNeeded = false;
-    try {
-      const records = await queue.all();
-      for (const record of records) {
-        if (record.errors) continue;
-        let outcome;
-        try {
-          outcome = await send(record);
-        } catch (error) {
-          break; // still offline: keep everything queued
-        }
-        if (outcome.kind === "sent") {
-          await queue.remove(record.local_id);
-          announceSent(outcome.body);
-        } else if (outcome.kind === "invalid") {
-          record.errors = outcome.fields;
-          await queue.update(record);
-        } else if (outcome.kind === "login") {
-          loginNeeded = true;
-          break;
-        } else {
-          break;
-        }
-      }
-    } finally {
-      flushing = false;
-      await render();
-    }
+  function flush() {
+    return outbox.flush();
   }
 
   function announceSent(body) {
@@ -212,40 +114,51 @@
     element.focus({ preventScroll: true });
   }
 
+  // A report sent in the background (the connection came back) is announced here too.
+  const unsent = new Set();
+  function announce(items) {
+    items.forEach((item) => {
+      if (item.type !== "seizure") return;
+      if (item.state !== "sent") unsent.add(item.local_id);
+      else if (unsent.delete(item.local_id) && item.result) announceSent(item.result);
+    });
+  }
+
   async function render() {
     let records = [];
     try {
-      records = await queue.all();
+      records = await queued();
     } catch (error) {
       return;
     }
     queueList.replaceChildren();
-    const waiting = records.filter((record) => !record.errors);
-    queueBox.hidden = records.length === 0 && !loginNeeded;
+    const waiting = records.filter((record) => record.state !== "refused");
+    queueBox.hidden = records.length === 0 && !outbox.loginNeeded;
     queueBox.dataset.waiting = String(waiting.length);
-    queueStatus.textContent = loginNeeded
+    queueStatus.textContent = outbox.loginNeeded
       ? T.login
       : waiting.length
         ? format(T.waiting, { count: waiting.length })
         : T.none;
     records.forEach((record) => {
       const item = document.createElement("li");
+      item.dataset.state = record.state;
       const summary = `${record.data.seizure_date || ""} · ${record.data.quantity || ""} ${record.data.unit || ""} · ${record.data.commodity_description || ""}`;
       item.append(document.createTextNode(summary));
-      if (record.errors) {
+      if (record.state === "refused") {
+        const errors = record.errors || { __all__: [record.reason || ""] };
         item.classList.add("needs-fix");
         const detail = document.createElement("p");
         detail.className = "field-error";
-        detail.textContent = `${T.needsFix} ${Object.entries(record.errors).map(([field, texts]) => `${field}: ${texts.join(" ")}`).join("; ")}`;
+        detail.textContent = `${T.needsFix} ${Object.entries(errors).map(([field, texts]) => `${field}: ${texts.join(" ")}`).join("; ")}`;
         const edit = document.createElement("button");
         edit.type = "button";
         edit.className = "button button-small";
         edit.textContent = T.edit;
         edit.addEventListener("click", async () => {
           fillForm(record.data);
-          showFieldErrors(record.errors);
-          await queue.remove(record.local_id);
-          render();
+          showFieldErrors(errors);
+          await outbox.remove(record);
         });
         item.append(detail, edit);
       }
@@ -270,39 +183,31 @@
   async function report() {
     formErrors.hidden = true;
     done.hidden = true;
-    // A fresh id for this report only, made now; the field carries it for the plain
-    // form post below and is cleared once the report is kept.
-    idField.value = newClientId();
-    const record = {
-      client_uuid: idField.value,
-      user: config.user,
-      operation: config.operation,
-      submitUrl: config.submitUrl,
-      data: formData(),
-      saved_at: new Date().toISOString(),
-    };
+    const data = formData();
+    let record;
     try {
-      record.local_id = await queue.add(record);
+      // The outbox gives the report its own id, made now on this device.
+      record = await outbox.write({ type: "seizure", operation: config.operation, submitUrl: config.submitUrl, data });
     } catch (error) {
       // No IndexedDB (private mode in some browsers): send directly, as a plain form would.
+      idField.value = newClientId();
       form.submit();
       return;
     }
     form.reset();
     idField.value = "";
-    form.elements.namedItem("seizure_date").value = record.data.seizure_date;
-    form.elements.namedItem("reporting_country").value = record.data.reporting_country;
+    form.elements.namedItem("seizure_date").value = data.seizure_date;
+    form.elements.namedItem("reporting_country").value = data.reporting_country;
     if (!navigator.onLine) {
       done.textContent = T.saved;
       reveal(done);
     }
     await flush();
-    const stillQueued = (await queue.all()).find((item) => item.local_id === record.local_id);
-    if (stillQueued && stillQueued.errors) {
+    const stillQueued = (await queued()).find((item) => item.local_id === record.local_id);
+    if (stillQueued && stillQueued.state === "refused") {
       fillForm(stillQueued.data);
-      showFieldErrors(stillQueued.errors);
-      await queue.remove(stillQueued.local_id);
-      render();
+      showFieldErrors(stillQueued.errors || { __all__: [stillQueued.reason || ""] });
+      await outbox.remove(stillQueued);
     } else if (stillQueued) {
       done.textContent = T.saved;
       reveal(done);
@@ -315,32 +220,16 @@
 
   document.getElementById("queue-send").addEventListener("click", flush);
   window.addEventListener("online", flush);
-  window.setInterval(() => {
-    if (navigator.onLine) flush();
-  }, 30000);
-
-  // The page and what it loads are kept for offline use from the first visit: the page
-  // itself was fetched before the service worker existed, so it is handed over.
-  async function keepOffline() {
-    if (!("serviceWorker" in navigator)) return;
-    await navigator.serviceWorker.register("/sw.js");
-    const registration = await navigator.serviceWorker.ready;
-    const urls = [
-      window.location.href,
-      ...Array.from(document.querySelectorAll("script[src]"), (element) => element.src),
-      ...Array.from(document.querySelectorAll("link[rel=stylesheet][href]"), (element) => element.href),
-    ];
-    const channel = new MessageChannel();
-    const kept = new Promise((resolve) => {
-      channel.port1.onmessage = (event) => resolve(event.data && event.data.kept);
-    });
-    registration.active.postMessage({ type: "keep", urls }, [channel.port2]);
-    if (await kept) form.dataset.offlineReady = "true";
-  }
 
   // The id the server rendered is for the form without JavaScript; this page may come
   // from the cache, so it is dropped and each report gets its own.
   idField.value = "";
-  keepOffline().catch(() => {});
-  render().then(flush);
+  outbox.kept.then((kept) => {
+    if (kept) form.dataset.offlineReady = "true";
+  });
+  outbox.subscribe((items) => {
+    announce(items);
+    render();
+  });
+  flush();
 })();
