@@ -13,12 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from groups.selectors import access_group, group_members, groups_of_user
+from core.vocabularies import vocabulary_labels
+from groups.access import access_group
+from groups.selectors import group_members, groups_of_user
 from messaging.client_strings import client_strings
 from messaging.history import acknowledged_seqs, message_page, unread_counts
 from messaging.models import Message
 from messaging.services import POSTABLE_KINDS
-from operations.vocabularies import vocabulary_labels
 
 
 @login_required

@@ -2,23 +2,25 @@
 and request bodies read with the JSON types the schema states.
 
 Errors are ``{"error": {"code": "...", "detail": "...", "fields": {"name": ["..."]}}}``
-whatever raised them: a serializer, a service's ValidationError or PermissionDenied, or
-the group access helper's not-found (a non-member always gets 404, never 403).
+(plus ``"reason"`` for a kind of refusal: ``read_only``, ``observer``) whatever raised
+them: a serializer, or a service's refusal (core/errors.py), including the group access
+helper's not-found (a non-member always gets 404, never 403).
 """
 
 import re
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import Forbidden, ObserverOnly, ReadOnly, describe, error_body, json_error
 
 # Every code the handler can answer with (and ``locked_out``, which the lockout answers
 # with before a view runs). A code outside this list is answered as ``error``.
@@ -30,13 +32,19 @@ ERROR_CODES = (
     "permission_denied",
     "two_factor_required",
     "not_found",
+    "conflict",
     "method_not_allowed",
     "not_acceptable",
     "unsupported_media_type",
     "throttled",
     "locked_out",
+    "unavailable",
     "error",
 )
+
+
+# The kinds a refusal may name besides its code (core/errors.py).
+ERROR_REASONS = (ReadOnly.code, ObserverOnly.code)
 
 
 def _fields(detail) -> dict[str, list[str]]:
@@ -51,15 +59,17 @@ def _fields(detail) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    described = None if isinstance(exc, exceptions.APIException) else describe(exc)
+    if described is not None:
+        # A service's refusal (core.errors): its code, with REST's name for forbidden.
+        code = "permission_denied" if described.code == Forbidden.code else described.code
+        body = error_body(
+            code if code in ERROR_CODES else "error",
+            described.detail,
+            fields=described.fields,
+            reason=described.reason,
         )
-        exc = exceptions.ValidationError(detail=detail)
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(detail=str(exc) or None)
+        return Response(body, status=described.status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -78,7 +88,7 @@ def exception_handler(exc, context):
         code = "invalid"
     elif code not in ERROR_CODES:
         code = "error"
-    response.data = {"error": {"code": code, "detail": detail, "fields": fields}}
+    response.data = error_body(code, detail, fields=fields)
     return response
 
 
@@ -92,6 +102,11 @@ ErrorSerializer = inline_serializer(
                 "detail": serializers.CharField(),
                 "fields": serializers.DictField(
                     child=serializers.ListField(child=serializers.CharField())
+                ),
+                "reason": serializers.ChoiceField(
+                    choices=ERROR_REASONS,
+                    required=False,
+                    help_text="Which kind of refusal, for permission_denied: read_only, observer.",
                 ),
             },
         )
@@ -221,9 +236,7 @@ class ExactDecimalFieldSchema(OpenApiSerializerFieldExtension):
 
 @csrf_exempt
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": "not_found", "detail": "Not found.", "fields": {}}}, status=404
-    )
+    return json_error(404, "not_found", "Not found.")
 
 
 # The docs page (templates/drf_spectacular/redoc.html): Redoc draws with styles it

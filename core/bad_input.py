@@ -5,9 +5,11 @@ filter, a username or a code carrying it would otherwise reach the database and 
 there (a 500). It is refused at the door with a clear 400 in the platform's shape.
 """
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from .errors import json_error
 
 NUL = "\x00"
 FORM_TYPES = ("application/x-www-form-urlencoded",)
@@ -34,9 +36,7 @@ def bad_request(request: HttpRequest, detail: str) -> HttpResponse:
         "Accept", ""
     )
     if wants_json:
-        return JsonResponse(
-            {"error": {"code": "invalid", "detail": detail, "fields": {}}}, status=400
-        )
+        return json_error(400, "invalid", detail)
     return render(request, "bad_request.html", {"detail": detail}, status=400)
 
 

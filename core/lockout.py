@@ -20,9 +20,11 @@ from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.db.models import Sum
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from .errors import json_error
 
 PAIR = "pair"
 ADDRESS = "address"
@@ -93,7 +95,5 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
         )
     detail = detail % {"minutes": minutes}
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"error": {"code": "locked_out", "detail": detail, "fields": {}}}, status=429
-        )
+        return json_error(429, "locked_out", detail)
     return render(request, "registration/locked_out.html", {"detail": detail}, status=429)

@@ -15,7 +15,7 @@ through process_exception.
 Redis is a dependency too: the API's rate limits count in it. A request that finds Redis
 down gets the same 503 (`service_unavailable`), and the websocket maps both kinds of
 outage to its `unavailable` error frame with the same classifier
-(messaging/consumers.py).
+(messaging/socket_errors.py).
 """
 
 import logging
@@ -27,10 +27,12 @@ import psycopg_pool.pool
 import redis.exceptions
 from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from .errors import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +93,7 @@ def service_unavailable(error: BaseException) -> bool:
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     detail = _("The service is busy or its database is unreachable. Please try again shortly.")
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {"error": {"code": "unavailable", "detail": detail, "fields": {}}}, status=503
-        )
+        response = json_error(503, "unavailable", detail)
     else:
         # The page must not reach for the database itself: an anonymous user and no
         # messages, so that neither the session nor the user is loaded to render it.

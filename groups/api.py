@@ -16,8 +16,9 @@ from core.audit import Action, audit_record
 from core.throttling import AnonRateThrottle
 
 from . import services, two_factor
+from .access import access_group
 from .models import ClosedUserGroup, Membership, Role
-from .selectors import access_group, group_members, groups_of_user, member_candidates
+from .selectors import group_members, groups_of_user, member_candidates
 
 User = get_user_model()
 

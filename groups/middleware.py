@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from core.errors import json_error
 
 from .selectors import user_language
 from .sessions import session_outlived, session_touch
@@ -78,16 +79,7 @@ class TwoFactorRequiredMiddleware:
             and two_factor_required(user)
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "error": {
-                            "code": "two_factor_required",
-                            "detail": _("Set up two-factor login first."),
-                            "fields": {},
-                        }
-                    },
-                    status=403,
-                )
+                return json_error(403, "two_factor_required", _("Set up two-factor login first."))
             messages.warning(
                 request, _("Your role requires two-factor login: set it up to continue.")
             )

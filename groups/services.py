@@ -7,7 +7,6 @@ group's event stream.
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -15,8 +14,10 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import Action, audit_entry, audit_record
+from core.errors import Forbidden, Invalid
 from core.realtime import notify_user_on_commit
 
+from .access import may
 from .models import (
     Administration,
     ClosedUserGroup,
@@ -40,11 +41,8 @@ def _locked_group(group: ClosedUserGroup) -> ClosedUserGroup:
 def _check_may_manage(*, group: ClosedUserGroup, actor) -> None:
     if actor is None or actor.is_staff:
         return
-    is_coordinator = Membership.objects.filter(
-        group=group, user=actor, role=Role.COORDINATOR, removed_at__isnull=True
-    ).exists()
-    if not is_coordinator:
-        raise PermissionDenied(_("Only the group's coordinators manage its members."))
+    if not may("manage", user=actor, group_id=group.pk):
+        raise Forbidden(_("Only the group's coordinators manage its members."))
 
 
 def _sync_permissions(*, group: ClosedUserGroup, user, role: str | None) -> None:
@@ -87,9 +85,9 @@ def group_create(
     """Create a group with its creator as first coordinator."""
     slug = slugify(slug or name)[:64]
     if not slug:
-        raise ValidationError({"slug": _("Give the group a code made of letters and digits.")})
+        raise Invalid({"slug": _("Give the group a code made of letters and digits.")})
     if ClosedUserGroup.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": _("A group with this code already exists.")})
+        raise Invalid({"slug": _("A group with this code already exists.")})
     group = ClosedUserGroup.objects.create(
         name=name, slug=slug, description=description, created_by=created_by
     )
@@ -103,11 +101,11 @@ def membership_add(*, group: ClosedUserGroup, user, role: str, added_by) -> Memb
     group = _locked_group(group)
     _check_may_manage(group=group, actor=added_by)
     if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role.")})
+        raise Invalid({"role": _("Unknown role.")})
     if not user.is_active:
-        raise ValidationError({"user": _("This account is deactivated.")})
+        raise Invalid({"user": _("This account is deactivated.")})
     if Membership.objects.filter(group=group, user=user, removed_at__isnull=True).exists():
-        raise ValidationError(
+        raise Invalid(
             {"user": _("%(user)s is already a member of this group.") % {"user": user.username}}
         )
     membership = Membership.objects.create(group=group, user=user, role=role, added_by=added_by)
@@ -133,9 +131,9 @@ def memberships_add_many(*, group: ClosedUserGroup, users: list, role: str, adde
     group = _locked_group(group)
     _check_may_manage(group=group, actor=added_by)
     if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role.")})
+        raise Invalid({"role": _("Unknown role.")})
     if any(not user.is_active for user in users):
-        raise ValidationError({"user": _("This account is deactivated.")})
+        raise Invalid({"user": _("This account is deactivated.")})
     users = _not_members_yet(group=group, users=users)
     if not users:
         return 0
@@ -214,10 +212,10 @@ def membership_change_role(*, group: ClosedUserGroup, user, role: str, changed_b
     group = _locked_group(group)
     _check_may_manage(group=group, actor=changed_by)
     if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role.")})
+        raise Invalid({"role": _("Unknown role.")})
     membership = Membership.objects.filter(group=group, user=user, removed_at__isnull=True).first()
     if membership is None:
-        raise ValidationError(
+        raise Invalid(
             {"user": _("%(user)s is not a member of this group.") % {"user": user.username}}
         )
     if membership.role == role:
@@ -248,7 +246,7 @@ def membership_remove(*, group: ClosedUserGroup, user, removed_by) -> Membership
     _check_may_manage(group=group, actor=removed_by)
     membership = Membership.objects.filter(group=group, user=user, removed_at__isnull=True).first()
     if membership is None:
-        raise ValidationError(
+        raise Invalid(
             {"user": _("%(user)s is not a member of this group.") % {"user": user.username}}
         )
     if membership.role == Role.COORDINATOR:
@@ -276,7 +274,7 @@ def _check_not_last_coordinator(*, group: ClosedUserGroup) -> None:
         group=group, role=Role.COORDINATOR, removed_at__isnull=True
     ).count()
     if coordinators <= 1:
-        raise ValidationError(
+        raise Invalid(
             {"user": _("A group needs at least one coordinator: appoint another one first.")}
         )
 

@@ -20,7 +20,8 @@ from rest_framework.authtoken.models import Token
 
 from core.audit import Action, audit_record
 
-from .models import Membership, Role, TokenIssue
+from .access import manages_any_group
+from .models import TokenIssue
 
 RECOVERY_CODES = 10
 PENDING = "_cencomm_2fa_pending"
@@ -31,9 +32,7 @@ def two_factor_required(user) -> bool:
         return False
     if settings.TWO_FACTOR_REQUIRED_FOR_ALL or user.is_staff or user.is_superuser:
         return True
-    return Membership.objects.filter(
-        user=user, role=Role.COORDINATOR, removed_at__isnull=True
-    ).exists()
+    return manages_any_group(user=user)
 
 
 def credential_meets_two_factor(*, user, second_factor: bool) -> bool:

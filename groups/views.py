@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import services
+from .access import access_group
 from .forms import (
     LanguageForm,
     MemberAddAllForm,
@@ -22,7 +23,6 @@ from .forms import (
 )
 from .models import Role
 from .selectors import (
-    access_group,
     administration_candidates,
     administrations_with_candidates,
     group_members,

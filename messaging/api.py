@@ -17,7 +17,7 @@ from core.vocabularies import (
     TransportMode,
     Unit,
 )
-from groups.selectors import access_group
+from groups.access import access_group
 
 from . import services
 from .attachments import attachment_upload

@@ -21,7 +21,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from groups.models import ClosedUserGroup, Membership
+from core.errors import Invalid
+from groups.access import may
+from groups.models import ClosedUserGroup
 
 from .models import Attachment
 from .services import check_may_post
@@ -65,7 +67,7 @@ def _reencode_image(data: bytes, kind: str) -> bytes:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 if image.format != kind:
-                    raise ValidationError(_("The file is not the image it claims to be."))
+                    raise Invalid(_("The file is not the image it claims to be."))
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 if image.mode not in ("RGB", "RGBA", "L", "LA"):
@@ -89,16 +91,14 @@ def _reencode_image(data: bytes, kind: str) -> bytes:
             Image.DecompressionBombError,
             Image.DecompressionBombWarning,
         ):
-            raise ValidationError(
-                _("The image could not be read, or is too large to decode.")
-            ) from None
+            raise Invalid(_("The image could not be read, or is too large to decode.")) from None
 
 
 def _check_pdf(data: bytes) -> None:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise ValidationError(_("Encrypted PDF files are not accepted."))
+            raise Invalid(_("Encrypted PDF files are not accepted."))
         pages = len(reader.pages)
         root = reader.trailer["/Root"]
         if (
@@ -106,23 +106,21 @@ def _check_pdf(data: bytes) -> None:
             or "/AA" in root
             or ("/Names" in root and "/JavaScript" in root["/Names"])
         ):
-            raise ValidationError(
-                _("PDF files with scripts or automatic actions are not accepted.")
-            )
+            raise Invalid(_("PDF files with scripts or automatic actions are not accepted."))
     except ValidationError:
         raise
     except (PdfReadError, KeyError, ValueError, TypeError, AttributeError, RecursionError, OSError):
-        raise ValidationError(_("The PDF file could not be read.")) from None
+        raise Invalid(_("The PDF file could not be read.")) from None
     if pages < 1:
-        raise ValidationError(_("The PDF file has no pages."))
+        raise Invalid(_("The PDF file has no pages."))
     if any(marker in data for marker in PDF_DANGERS):
-        raise ValidationError(_("PDF files with scripts or automatic actions are not accepted."))
+        raise Invalid(_("PDF files with scripts or automatic actions are not accepted."))
 
 
 def attachment_upload(*, user, group: ClosedUserGroup, uploaded_file) -> Attachment:
     """Check, clean and store one file for a message to come; claimed by ``message_post``."""
     if uploaded_file.size > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError(
+        raise Invalid(
             {
                 "file": _("The file is larger than %(mb)d MB.")
                 % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
@@ -130,12 +128,10 @@ def attachment_upload(*, user, group: ClosedUserGroup, uploaded_file) -> Attachm
         )
     data = uploaded_file.read(settings.ATTACHMENT_MAX_BYTES + 1)
     if len(data) > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": _("The file is too large.")})
+        raise Invalid({"file": _("The file is too large.")})
     kind = _sniff(data[:16])
     if kind is None:
-        raise ValidationError(
-            {"file": _("Only photos (JPEG, PNG, WebP) and PDF documents are accepted.")}
-        )
+        raise Invalid({"file": _("Only photos (JPEG, PNG, WebP) and PDF documents are accepted.")})
     try:
         if kind == "PDF":
             _check_pdf(data)
@@ -144,7 +140,7 @@ def attachment_upload(*, user, group: ClosedUserGroup, uploaded_file) -> Attachm
             content_type, extension = IMAGE_FORMATS[kind]
             stored = _reencode_image(data, kind)
     except ValidationError as error:
-        raise ValidationError({"file": error.messages}) from None
+        raise Invalid({"file": error.messages}) from None
     name = clean_filename(uploaded_file.name, extension)
     check_may_post(group=group, author=user)
     attachment = Attachment(
@@ -167,7 +163,8 @@ def attachment_upload(*, user, group: ClosedUserGroup, uploaded_file) -> Attachm
 
 
 def attachment_for_download(*, user, group: ClosedUserGroup, token: str) -> Attachment | None:
-    """The attachment if this user may download it: a member, for a posted message; else None."""
+    """The attachment if this user may download it: a reader of the group, for a posted
+    message; its uploader, before; else None."""
     attachment = (
         Attachment.objects.filter(token=token, group=group).select_related("message").first()
     )
@@ -177,5 +174,4 @@ def attachment_for_download(*, user, group: ClosedUserGroup, token: str) -> Atta
         return attachment if attachment.uploaded_by_id == user.pk else None
     if attachment.message.is_retracted:
         return None
-    is_member = Membership.objects.filter(group=group, user=user, removed_at__isnull=True).exists()
-    return attachment if is_member else None
+    return attachment if may("view", user=user, group_id=group.pk) else None

@@ -2,13 +2,14 @@ import json
 
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.authtoken.models import Token
 
-from groups.models import ClosedUserGroup, GroupEvent, Membership
+from groups.access import granted, readable_groups
+from groups.models import ClosedUserGroup, GroupEvent
 from groups.sessions import session_outlived
 from groups.stream import EventType
 from groups.two_factor import credential_meets_two_factor, token_meets_two_factor
@@ -17,24 +18,18 @@ from .models import Message
 
 
 def socket_groups(*, user) -> dict[int, tuple[str, int]]:
-    """The groups a socket follows: ``{group_id: (slug, last_seq)}`` in one query."""
+    """The groups a socket follows, those the user may read (groups/access.py):
+    ``{group_id: (slug, last_seq)}`` in one query."""
     return {
         group_id: (slug, last_seq)
-        for group_id, slug, last_seq in ClosedUserGroup.objects.filter(
-            memberships__user=user, memberships__removed_at__isnull=True
-        ).values_list("id", "slug", "last_seq")
+        for group_id, slug, last_seq in readable_groups(user=user).values_list(
+            "id", "slug", "last_seq"
+        )
     }
 
 
 def socket_group(*, user, group_id: int) -> tuple[str, int] | None:
-    row = (
-        ClosedUserGroup.objects.filter(
-            pk=group_id, memberships__user=user, memberships__removed_at__isnull=True
-        )
-        .values_list("slug", "last_seq")
-        .first()
-    )
-    return row
+    return readable_groups(user=user).filter(pk=group_id).values_list("slug", "last_seq").first()
 
 
 def group_heads(*, group_ids) -> dict[int, int]:
@@ -47,17 +42,18 @@ def group_heads(*, group_ids) -> dict[int, int]:
 def events_after(*, group_id: int, user_id: int, after: int, until: int, limit: int) -> list[dict]:
     """Events with ``after < seq <= until``, oldest first, as frame parts.
 
-    Empty unless ``user_id`` is an active member: membership and events are read in
-    one statement, so a removal that commits first hides every later event even if
-    the socket has not heard of the removal yet.
+    Empty unless ``user_id`` may read the group now (its permission, groups/access.py):
+    permission and events are read in one statement, so a removal (or a permission
+    withdrawn) that commits first hides every later event even if the socket has not
+    heard of it yet.
     """
-    active_member = Membership.objects.filter(
-        group_id=OuterRef("group_id"), user_id=user_id, removed_at__isnull=True
-    )
     events = [
         {"seq": seq, "event": type, "data": data}
         for seq, type, data in GroupEvent.objects.filter(
-            Exists(active_member), group_id=group_id, seq__gt=after, seq__lte=until
+            granted("view", user=user_id, group=OuterRef("group_id")),
+            group_id=group_id,
+            seq__gt=after,
+            seq__lte=until,
         )
         .order_by("seq")
         .values_list("seq", "type", "data")[:limit]

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from core.errors import describe
 from core.unavailable import service_unavailable
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ def exception_frame(error: BaseException, **extra) -> dict:
     if isinstance(error, Http404):
         return error_frame("not_found", _("No such group."), **extra)
     if isinstance(error, PermissionDenied):
+        # A kind of refusal (a read-only group, an observer) is named in ``reason``.
+        reason = describe(error).reason
+        if reason:
+            extra["reason"] = reason
         return error_frame("forbidden", str(error) or _("Not allowed."), **extra)
     logger.error("websocket action failed", exc_info=error)
     return error_frame("server_error", _("Something went wrong; try again."), **extra)

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import Action, audit_record
-from groups.selectors import access_group
+from core.errors import json_error
+from groups.access import access_group
 
 from .attachments import attachment_for_download, attachment_upload
 from .history import can_see_receipts, message_page
@@ -26,10 +27,7 @@ def message_history(request: HttpRequest, slug: str) -> JsonResponse:
     before = request.GET.get("before")
     # ASCII digits only ("²".isdigit() is true), and within a seq's range.
     if before is not None and not (before.isascii() and before.isdigit() and len(before) <= 18):
-        return JsonResponse(
-            {"error": {"code": "invalid", "detail": _("before must be a seq."), "fields": {}}},
-            status=400,
-        )
+        return json_error(400, "invalid", _("before must be a seq."))
     page = message_page(group=access.group, before_seq=int(before) if before else None)
     return JsonResponse(page)
 
@@ -72,15 +70,8 @@ def attachment_upload_view(request: HttpRequest, slug: str) -> JsonResponse:
     access = access_group(request.user, slug, need="post")
     uploaded = request.FILES.get("file")
     if uploaded is None:
-        return JsonResponse(
-            {
-                "error": {
-                    "code": "invalid",
-                    "detail": _("Choose a file."),
-                    "fields": {"file": [_("Choose a file.")]},
-                }
-            },
-            status=400,
+        return json_error(
+            400, "invalid", _("Choose a file."), fields={"file": [_("Choose a file.")]}
         )
     try:
         attachment = attachment_upload(
@@ -88,10 +79,7 @@ def attachment_upload_view(request: HttpRequest, slug: str) -> JsonResponse:
         )
     except ValidationError as error:
         fields = error.message_dict if hasattr(error, "error_dict") else {"file": error.messages}
-        return JsonResponse(
-            {"error": {"code": "invalid", "detail": " ".join(error.messages), "fields": fields}},
-            status=400,
-        )
+        return json_error(400, "invalid", " ".join(error.messages), fields=fields)
     return JsonResponse(
         {
             "token": attachment.token,

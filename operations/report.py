@@ -6,13 +6,13 @@ as the dashboard does; the list at the end holds the validated ones, which are
 what goes to CEN.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_record
+from core.errors import Forbidden
 from core.vocabularies import VOCABULARIES
 
 from .countries import country_name
@@ -36,7 +36,7 @@ def report_access(user, code: str) -> OperationAccess:
     anyone else gets the 404 of a missing operation."""
     access = access_operation(user, code)
     if not access.is_coordinator:
-        raise PermissionDenied(_("The operation's report is for its coordinators."))
+        raise Forbidden(_("The operation's report is for its coordinators."))
     return access
 
 

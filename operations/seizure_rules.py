@@ -11,9 +11,9 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core.errors import Invalid
 from core.vocabularies import (
     UNITS_BY_CATEGORY,
     CommodityCategory,
@@ -135,7 +135,7 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
     errors: dict[str, str] = {}
     cleaned: dict = {}
     if not isinstance(data, dict):
-        raise ValidationError({"__all__": _("A seizure is a set of named fields.")})
+        raise Invalid({"__all__": _("A seizure is a set of named fields.")})
     # In this order: later rules read what earlier ones cleaned (the unit its category,
     # the route its countries and direction).
     _check_fields_present(data, errors)
@@ -150,7 +150,7 @@ def clean_seizure_input(data: dict, *, operation, today: datetime.date | None = 
     _check_route(cleaned, errors)
     _clean_offenders(data, cleaned, errors)
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     return cleaned
 
 
@@ -287,6 +287,6 @@ def parse_client_uuid(value) -> uuid.UUID:
     try:
         return uuid.UUID(_text(value))
     except ValueError:
-        raise ValidationError(
+        raise Invalid(
             {"client_uuid": _("client_uuid must be a UUID made by the client.")}
         ) from None

@@ -2,8 +2,15 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from groups.models import Membership, Role
-from groups.selectors import GroupAccess, GroupNotFound, Need, access_group_where
+from groups.access import (
+    GroupAccess,
+    GroupNotFound,
+    Need,
+    access_group_where,
+    manages_any_group,
+    readable_groups,
+)
+from groups.models import Role
 
 from .models import Operation, Seizure
 
@@ -44,18 +51,11 @@ def operations_of_user(*, user) -> QuerySet[Operation]:
     queryset = Operation.objects.select_related("coordinating_administration", "group")
     if user.is_staff:
         return queryset
-    return queryset.filter(
-        group__memberships__user=user, group__memberships__removed_at__isnull=True
-    )
+    return queryset.filter(group__in=readable_groups(user=user))
 
 
 def may_create_operations(*, user) -> bool:
-    return (
-        user.is_staff
-        or Membership.objects.filter(
-            user=user, role=Role.COORDINATOR, removed_at__isnull=True
-        ).exists()
-    )
+    return user.is_staff or manages_any_group(user=user)
 
 
 def seizure_list(*, operation: Operation, filters: dict | None = None) -> QuerySet[Seizure]:

@@ -4,16 +4,18 @@ import datetime
 import functools
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_entry, audit_record
+from core.errors import Forbidden, Invalid
 from core.metrics import MESSAGES_POSTED
 from core.vocabularies import CommodityCategory, Unit
-from groups.models import Administration, ClosedUserGroup, Membership, Role
+from groups.access import may
+from groups.models import Administration, ClosedUserGroup
 from groups.services import group_create, group_set_status
 from groups.stream import EventType, event_append, event_new, events_append, seq_take, seqs_take
 from messaging.models import Message
@@ -75,7 +77,7 @@ def operation_create(
     if planned_end < planned_start:
         errors["planned_end"] = _("The operation cannot end before it starts.")
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     try:
         return _operation_create(
             code=code,
@@ -91,7 +93,7 @@ def operation_create(
         # Taken between the check and the insert, or by a group's slug.
         if isinstance(error, ValidationError) and "slug" not in getattr(error, "error_dict", {}):
             raise
-        raise ValidationError({"code": _code_problem(code=code, user=created_by)}) from None
+        raise Invalid({"code": _code_problem(code=code, user=created_by)}) from None
 
 
 def _code_problem(*, code: str, user) -> str | None:
@@ -101,10 +103,7 @@ def _code_problem(*, code: str, user) -> str | None:
     group = operation.group if operation else ClosedUserGroup.objects.filter(slug=slug).first()
     if code not in RESERVED_CODES and group is None:
         return None
-    visible = group is not None and (
-        user.is_staff
-        or Membership.objects.filter(group=group, user=user, removed_at__isnull=True).exists()
-    )
+    visible = group is not None and (user.is_staff or may("view", user=user, group_id=group.pk))
     if visible:
         return _("An operation with this code already exists.")
     if group is not None:
@@ -156,10 +155,8 @@ def _operation_create(
 def check_coordinator(*, operation: Operation, actor) -> None:
     if actor.is_staff:
         return
-    if not Membership.objects.filter(
-        group_id=operation.group_id, user=actor, role=Role.COORDINATOR, removed_at__isnull=True
-    ).exists():
-        raise PermissionDenied(_("Only the operation's coordinators may do this."))
+    if not may("manage", user=actor, group_id=operation.group_id):
+        raise Forbidden(_("Only the operation's coordinators may do this."))
 
 
 @transaction.atomic
@@ -168,9 +165,9 @@ def operation_set_status(*, operation: Operation, status: str, actor) -> Operati
     operation = Operation.objects.select_for_update().get(pk=operation.pk)
     check_coordinator(operation=operation, actor=actor)
     if status not in Operation.Status.values:
-        raise ValidationError({"status": _("Unknown status.")})
+        raise Invalid({"status": _("Unknown status.")})
     if (operation.status, status) not in TRANSITIONS:
-        raise ValidationError(
+        raise Invalid(
             {
                 "status": _("An operation that is %(current)s cannot become %(new)s.")
                 % {
@@ -210,7 +207,7 @@ def operation_reopen(*, operation: Operation, actor) -> Operation:
     check_coordinator(operation=operation, actor=actor)
     operation = Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
     if operation.status != Operation.Status.CLOSED:
-        raise ValidationError(
+        raise Invalid(
             {
                 "status": _("Only a closed operation is reopened; this one is %(status)s.")
                 % {"status": Operation.Status(operation.status).label.lower()}
@@ -218,11 +215,11 @@ def operation_reopen(*, operation: Operation, actor) -> Operation:
         )
     runs = TransferRun.objects.filter(operation=operation)
     if runs.filter(state__in=TransferRun.ACTIVE_STATES).exists():
-        raise ValidationError(
+        raise Invalid(
             {"status": _("A transfer to CEN is under way: the operation cannot be reopened.")}
         )
     if runs.filter(state=TransferRun.State.RECONCILED).exists():
-        raise ValidationError(
+        raise Invalid(
             {"status": _("This operation was transferred to CEN: it cannot be reopened.")}
         )
     return _apply_status(
@@ -244,10 +241,10 @@ def operation_set_continuous_transfer(*, operation: Operation, enabled: bool, ac
     """
     check_coordinator(operation=operation, actor=actor)
     if not isinstance(enabled, bool):
-        raise ValidationError({"send_to_cen_continuously": _("Give true or false.")})
+        raise Invalid({"send_to_cen_continuously": _("Give true or false.")})
     operation = Operation.objects.select_for_update().select_related("group").get(pk=operation.pk)
     if operation.status not in CONTINUOUS_TRANSFER_STATUSES:
-        raise ValidationError(
+        raise Invalid(
             {
                 "send_to_cen_continuously": _(
                     "This operation is %(status)s: its seizures go to CEN in its final and follow-up transfers, not during the operation."
@@ -284,7 +281,7 @@ def operation_mark_transferred(*, operation: Operation) -> Operation:
     if operation.status == Operation.Status.TRANSFERRED:
         return operation
     if operation.status != Operation.Status.CLOSED:
-        raise ValidationError({"status": _("Only a closed operation is transferred.")})
+        raise Invalid({"status": _("Only a closed operation is transferred.")})
     return _apply_status(operation=operation, status=Operation.Status.TRANSFERRED)
 
 
@@ -314,12 +311,12 @@ def seizure_report(
     existing = Seizure.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         if existing.reported_by_id != reporter.pk or existing.operation_id != operation.pk:
-            raise ValidationError({"client_uuid": _("This client_uuid was already used.")})
+            raise Invalid({"client_uuid": _("This client_uuid was already used.")})
         return existing, False
     cleaned = clean_seizure_input(data, operation=operation)
     administration = getattr(getattr(reporter, "profile", None), "administration", None)
     if administration is None:
-        raise ValidationError(
+        raise Invalid(
             {"__all__": _("Your account has no administration: ask a coordinator to set it.")}
         )
     with transaction.atomic():
@@ -361,7 +358,7 @@ def seizure_report(
 def check_accepts_seizures(operation: Operation) -> None:
     status = Operation.objects.values_list("status", flat=True).get(pk=operation.pk)
     if status != Operation.Status.ACTIVE:
-        raise PermissionDenied(
+        raise Forbidden(
             _("This operation is %(status)s: seizures are reported while it is active.")
             % {"status": Operation.Status(status).label.lower()}
         )
@@ -378,11 +375,9 @@ def _review(*, seizure: Seizure, actor, status: str, reason: str = "") -> Seizur
         # After closing and after a transfer too: nothing reported is stranded, and
         # what is validated late goes to CEN in a follow-up transfer.
         if operation.status not in REVIEWABLE:
-            raise ValidationError(
-                {"status": _("Seizures are reviewed once the operation has started.")}
-            )
+            raise Invalid({"status": _("Seizures are reviewed once the operation has started.")})
         if seizure.status != Seizure.Status.SUBMITTED:
-            raise ValidationError(
+            raise Invalid(
                 {
                     "status": _(
                         "Only a submitted seizure can be validated or rejected; this one is %(status)s."
@@ -444,9 +439,7 @@ def seizures_validate_many(*, operation: Operation, client_uuids, actor) -> int:
         seqs_take({group.pk: 0})  # the group's lock, as for one review
         check_coordinator(operation=operation, actor=actor)
         if operation.status not in REVIEWABLE:
-            raise ValidationError(
-                {"status": _("Seizures are reviewed once the operation has started.")}
-            )
+            raise Invalid({"status": _("Seizures are reviewed once the operation has started.")})
         seizures = list(
             Seizure.objects.select_for_update(of=("self",))
             .select_related("message", "reported_by")
@@ -494,15 +487,9 @@ def seizures_validate_many(*, operation: Operation, client_uuids, actor) -> int:
 
 def _check_corrector(*, operation: Operation, reporter) -> None:
     if operation.status not in REVIEWABLE:
-        raise PermissionDenied(_("Seizures are reviewed once the operation has started."))
-    if not Membership.objects.filter(
-        group_id=operation.group_id,
-        user=reporter,
-        user__is_active=True,
-        role__in=(Role.MEMBER, Role.COORDINATOR),
-        removed_at__isnull=True,
-    ).exists():
-        raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
+        raise Forbidden(_("Seizures are reviewed once the operation has started."))
+    if not may("post", user=reporter, group_id=operation.group_id):
+        raise Forbidden(_("Only the officer who reported a seizure may correct it."))
 
 
 def seizure_validate(*, seizure: Seizure, actor) -> Seizure:
@@ -512,11 +499,9 @@ def seizure_validate(*, seizure: Seizure, actor) -> Seizure:
 def seizure_reject(*, seizure: Seizure, actor, reason: str) -> Seizure:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(
-            {"reason": _("Say why the seizure is rejected, so it can be corrected.")}
-        )
+        raise Invalid({"reason": _("Say why the seizure is rejected, so it can be corrected.")})
     if len(reason) > 500:
-        raise ValidationError({"reason": _("At most %(limit)d characters.") % {"limit": 500}})
+        raise Invalid({"reason": _("At most %(limit)d characters.") % {"limit": 500}})
     return _review(seizure=seizure, actor=actor, status=Seizure.Status.REJECTED, reason=reason)
 
 
@@ -538,7 +523,7 @@ def seizure_amend(*, seizure: Seizure, reporter, data: dict) -> Seizure:
 
 def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) -> Seizure:
     if seizure.reported_by_id != reporter.pk:
-        raise PermissionDenied(_("Only the officer who reported a seizure may correct it."))
+        raise Forbidden(_("Only the officer who reported a seizure may correct it."))
     operation = seizure.operation
     cleaned = clean_seizure_input(data, operation=operation)
     with transaction.atomic():
@@ -554,9 +539,9 @@ def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) 
             _check_corrector(operation=operation, reporter=reporter)
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         if seizure.status != from_status and from_status == Seizure.Status.REJECTED:
-            raise ValidationError({"status": _("Only a rejected seizure is corrected.")})
+            raise Invalid({"status": _("Only a rejected seizure is corrected.")})
         if seizure.status != from_status:
-            raise ValidationError({"status": seizure_locked_reason(seizure)})
+            raise Invalid({"status": seizure_locked_reason(seizure)})
         for field, value in cleaned.items():
             setattr(seizure, field, value)
         seizure.status = Seizure.Status.SUBMITTED
@@ -603,14 +588,10 @@ def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
         seq = seq_take(group_id=group.pk)
         check_coordinator(operation=operation, actor=actor)
         if operation.status not in REVIEWABLE:
-            raise ValidationError(
-                {"status": _("Seizures are reviewed once the operation has started.")}
-            )
+            raise Invalid({"status": _("Seizures are reviewed once the operation has started.")})
         seizure = Seizure.objects.select_for_update().get(pk=seizure.pk)
         if seizure.status != Seizure.Status.VALIDATED:
-            raise ValidationError(
-                {"status": _("Only a validated seizure is amended by a coordinator.")}
-            )
+            raise Invalid({"status": _("Only a validated seizure is amended by a coordinator.")})
         for field, value in cleaned.items():
             setattr(seizure, field, value)
         seizure.reviewed_by = actor

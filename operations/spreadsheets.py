@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.audit import Action, audit_record
 from core.bulk import bulk_insert
+from core.errors import Forbidden
 from core.vocabularies import VOCABULARIES
 from groups.stream import EventType, event_new, events_append, seqs_take
 from messaging.models import Message
@@ -449,9 +450,7 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
     check_may_import(user=reporter, operation=operation)
     administration = getattr(getattr(reporter, "profile", None), "administration", None)
     if administration is None:
-        raise PermissionDenied(
-            _("Your account has no administration: ask a coordinator to set it.")
-        )
+        raise Forbidden(_("Your account has no administration: ask a coordinator to set it."))
     deadline = Deadline()
     rows = read_spreadsheet(data, deadline=deadline)
     if not rows:
@@ -785,4 +784,4 @@ def check_may_import(*, user, operation: Operation) -> None:
     # The status as it is now, not as the caller's copy of the operation says.
     status = Operation.objects.values_list("status", flat=True).get(pk=operation.pk)
     if status != Operation.Status.ACTIVE:
-        raise PermissionDenied(_("Seizures are imported while the operation is active."))
+        raise Forbidden(_("Seizures are imported while the operation is active."))

@@ -27,12 +27,12 @@ import socket
 import time
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_record
+from core.errors import Conflict, Invalid
 from groups.stream import event_append
 
 from .cen_ingest import cen_checkpoint, cen_ingest, cen_withdraw
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 State = TransferRun.State
 
 
-class TransferBusy(Exception):
+class TransferBusy(Conflict):
     """Another process is running this operation's transfer right now."""
 
     def __init__(self, run: TransferRun):
@@ -107,7 +107,7 @@ def _sends_continuously(operation: Operation) -> bool:
 
 def _check_transferable(operation: Operation) -> None:
     if operation.status not in (Operation.Status.CLOSED, Operation.Status.TRANSFERRED):
-        raise ValidationError(
+        raise Invalid(
             {
                 "status": _("This operation is %(status)s: close it before transferring it to CEN.")
                 % {"status": Operation.Status(operation.status).label.lower()}
@@ -121,7 +121,7 @@ def _check_something_to_send(operation: Operation) -> None:
     The command still runs a verifying run on demand (``cen_transfer_run_foreground``).
     """
     if not has_something_to_send(operation=operation):
-        raise ValidationError(
+        raise Invalid(
             {
                 "status": _(
                     "CEN already holds every validated seizure of this operation: there is nothing to transfer."
@@ -158,7 +158,7 @@ def cen_transfer_start(
             run.save(update_fields=["via", "started_by", "heartbeat_at"])
         elif run is not None:
             if run.state == State.QUEUED or _run_is_alive(run):
-                raise ValidationError(
+                raise Invalid(
                     _("A transfer of this operation is already queued or running (run #%(run)s).")
                     % {"run": run.pk}
                 )

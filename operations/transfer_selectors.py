@@ -10,7 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from groups.selectors import GroupNotFound
+from groups.access import GroupNotFound
 
 from .cen.mapping import SOURCE_SYSTEM
 from .cen.models import CenSeizure

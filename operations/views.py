@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import describe, json_error
 from core.vocabularies import VOCABULARIES, vocabulary_labels
 from groups.models import Role
 from messaging.client_strings import client_strings, offline_strings
@@ -41,12 +42,8 @@ def _errors(error: ValidationError) -> dict[str, list[str]]:
     return {"__all__": list(error.messages)}
 
 
-def _json_error(
-    detail: str, *, status: int = 400, code: str = "invalid", fields=None
-) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": code, "detail": detail, "fields": fields or {}}}, status=status
-    )
+def _json_error(detail: str, *, fields=None) -> JsonResponse:
+    return json_error(400, "invalid", detail, fields=fields)
 
 
 def _reporting_country(user) -> str:
@@ -315,7 +312,8 @@ def seizure_submit(request: HttpRequest, code: str) -> JsonResponse:
         fields = _errors(error)
         return _json_error(_("Some fields need correcting."), fields=fields)
     except PermissionDenied as error:
-        return _json_error(str(error), status=403, code="forbidden")
+        described = describe(error)
+        return json_error(403, "forbidden", described.detail, reason=described.reason)
     return JsonResponse(
         {
             "status": "created" if created else "duplicate",

@@ -101,3 +101,21 @@ def fresh_channel_layer_after_each_test():
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+def captured_events(monkeypatch) -> list[tuple[str | None, dict]]:
+    """Everything services hand to the real-time transport after their commits, in
+    order: ``(channel group, message)``, ``None`` for a group event (its ``group_id``,
+    ``seq`` and frame ``text``). Captured where events leave the transaction
+    (core.publisher), so "exactly these" and "none" are exact; nothing reaches Redis.
+    The fan-out and scale-out tests keep Redis in the path."""
+    from core.publisher import publisher
+
+    sent: list[tuple[str | None, dict]] = []
+
+    def capture(channel_group, messages):
+        sent.extend((channel_group, dict(message)) for message in messages)
+
+    monkeypatch.setattr(publisher, "submit_many", capture)
+    return sent

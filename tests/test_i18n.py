@@ -56,7 +56,16 @@ def test_the_catalog_holds_every_string_of_the_code(language, tmp_path):
         pytest.fail(
             "xgettext is missing: install gettext (the test command does: apt-get install gettext)"
         )
-    for folder in ("cencomm", "core", "demo", "groups", "messaging", "operations", "templates", "locale"):
+    for folder in (
+        "cencomm",
+        "core",
+        "demo",
+        "groups",
+        "messaging",
+        "operations",
+        "templates",
+        "locale",
+    ):
         shutil.copytree(
             ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
         )

@@ -341,7 +341,7 @@ def test_postgresql_down_for_ten_seconds_answers_unavailable_and_resumes_by_itse
         row[0]
         for row in _cluster_query(
             own_cluster,
-            "SELECT e.seq FROM messaging_groupevent e JOIN groups_closedusergroup g "
+            "SELECT e.seq FROM groups_groupevent e JOIN groups_closedusergroup g "
             "ON g.id = e.group_id WHERE g.slug = %s ORDER BY e.seq",
             [slug],
         )

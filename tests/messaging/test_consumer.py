@@ -21,7 +21,14 @@ from rest_framework.authtoken.models import Token
 
 from cencomm.asgi import application
 from core.metrics import GAPS_FILLED
-from groups.models import ClosedUserGroup, GroupEvent, Membership, Role, UserSession
+from groups.models import (
+    ClosedUserGroup,
+    ClosedUserGroupUserObjectPermission,
+    GroupEvent,
+    Membership,
+    Role,
+    UserSession,
+)
 from groups.services import (
     group_create,
     group_set_status,
@@ -814,9 +821,16 @@ async def test_a_removed_members_sync_shows_nothing_of_the_group(world, connect)
     de = await connect(world.officer_de)
     await post_quietly(author=world.officer_de, group=world.group, body="secret")
     await de.frame()  # so fr's inbox has the live event too, before its sync
+    # What membership_remove writes, without the notice it sends after commit: the
+    # membership ends and its permissions go (groups/access.py reads them).
     await database_sync_to_async(
         Membership.objects.filter(user=world.officer_fr, group=world.group).update
     )(removed_at=timezone.now())
+    await database_sync_to_async(
+        ClosedUserGroupUserObjectPermission.objects.filter(
+            user=world.officer_fr, content_object=world.group
+        ).delete
+    )()
     await fr.sync({world.group.slug: 0})
     frame = await fr.frame()
     assert frame["type"] == "sync.page" and frame["events"] == []

@@ -8,16 +8,14 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import async_to_sync
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
-from core.fanout import Inbox, fanout
 from core.models import AuditEntry
 from core.realtime import user_channel
+from groups.access import GroupNotFound
 from groups.models import ClosedUserGroup, GroupEvent, Membership, Role
-from groups.selectors import GroupNotFound
 from groups.services import group_create, group_set_status, membership_add, membership_remove
 from groups.stream import seq_take
 from messaging.history import message_item
@@ -42,49 +40,25 @@ def group_events(group_id: int) -> tuple[str, int]:
 
 
 @pytest.fixture
-def emitted(django_capture_on_commit_callbacks):
+def emitted(django_capture_on_commit_callbacks, captured_events):
     """``emitted(action, *sources)`` runs ``action`` with its on-commit callbacks
-    executed and returns ``(result, messages)``: what really arrived, through Redis,
-    on those channel groups (names) or as those groups' events (``group_events``)."""
+    executed and returns ``(result, messages)``: exactly what it handed to the
+    real-time transport when its transaction committed (tests/conftest.py,
+    ``captured_events``), on those channel groups (names) or as those groups' events
+    (``group_events``), in order. Nothing sent is an empty list, not a timed silence."""
 
-    def run(action, *sources, wait: float = 0.3):
-        def act():
-            with django_capture_on_commit_callbacks(execute=True):
-                return action()
-
-        async def scenario():
-            layer = get_channel_layer()
-            channel = await layer.new_channel()
-            inbox = Inbox()
-            channel_groups = [name for name in sources if isinstance(name, str)]
-            event_groups = [source[1] for source in sources if isinstance(source, tuple)]
-            for name in channel_groups:
-                await layer.group_add(name, channel)
-            await fanout.follow(inbox, event_groups)
-            try:
-                # Runs in this (the test's) thread: the same database transaction.
-                result = await sync_to_async(act)()
-                received = []
-                while True:
-                    layer_receive = asyncio.ensure_future(layer.receive(channel))
-                    inbox_get = asyncio.ensure_future(inbox.get())
-                    done, pending = await asyncio.wait(
-                        {layer_receive, inbox_get}, timeout=wait, return_when="FIRST_COMPLETED"
-                    )
-                    for task in pending:
-                        task.cancel()
-                    if not done:
-                        return result, received
-                    if layer_receive in done:
-                        received.append(layer_receive.result())
-                    if inbox_get in done:
-                        received.extend(inbox_get.result()["events"])
-            finally:
-                fanout.unfollow(inbox)
-                for name in channel_groups:
-                    await layer.group_discard(name, channel)
-
-        return async_to_sync(scenario)()
+    def run(action, *sources):
+        before = len(captured_events)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = action()
+        channel_groups = {name for name in sources if isinstance(name, str)}
+        event_groups = {source[1] for source in sources if isinstance(source, tuple)}
+        return result, [
+            message
+            for channel_group, message in captured_events[before:]
+            if (channel_group is None and message["group_id"] in event_groups)
+            or channel_group in channel_groups
+        ]
 
     return run
 

@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from groups.access import GroupNotFound
 from groups.models import GroupEvent
-from groups.selectors import GroupNotFound
 from messaging.models import Message
 from operations.models import Operation, Seizure
 from operations.services import operation_set_status, seizure_reject, seizure_validate

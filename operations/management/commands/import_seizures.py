@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import DomainError, NotFound, command_error
 from groups.models import Membership, Role
 from operations.models import Operation
 from operations.spreadsheets import seizures_import
@@ -43,15 +44,10 @@ class Command(BaseCommand):
             raise CommandError(f"There is no file {file}.")
         try:
             report = seizures_import(reporter=reporter, operation=found, data=file.read_bytes())
-        except (PermissionDenied, ValidationError) as error:
-            message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-            raise CommandError(message) from None
-        except Exception as error:
-            if error.__class__.__name__ == "GroupNotFound":
-                raise CommandError(
-                    f"{reporter.username} is not a member of {found.code}."
-                ) from None
-            raise
+        except NotFound:
+            raise CommandError(f"{reporter.username} is not a member of {found.code}.") from None
+        except (DomainError, PermissionDenied, ValidationError) as error:
+            raise command_error(error) from None
         if not report.ok:
             for row, column, problem in report.errors:
                 self.stderr.write(f"row {row}, {column or '-'}: {problem}")

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError, command_error
 from operations.models import Operation, TransferRun
-from operations.transfer import TransferBusy, cen_transfer_run_foreground
+from operations.transfer import cen_transfer_run_foreground
 from operations.transfer_selectors import transfer_summary
 
 
@@ -40,10 +41,8 @@ class Command(BaseCommand):
             raise CommandError(_("There is no operation %(code)s.") % {"code": operation})
         try:
             run = cen_transfer_run_foreground(operation=found, batch_size=batch_size)
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
-        except TransferBusy as error:
-            raise CommandError(str(error)) from None
+        except (DomainError, ValidationError) as error:
+            raise command_error(error) from None
         summary = transfer_summary(run)
         if run.state != TransferRun.State.RECONCILED:
             raise CommandError(summary)
