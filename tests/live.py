@@ -93,7 +93,7 @@ class LiveServer:
         return b"".join(self._errors).decode(errors="replace")
 
 
-def start_daphne(port: int | None = None, **extra_env) -> LiveServer:
+def start_daphne(port: int | None = None, *, daphne_args=(), **extra_env) -> LiveServer:
     port = port or free_port()
     process = subprocess.Popen(
         [
@@ -104,6 +104,7 @@ def start_daphne(port: int | None = None, **extra_env) -> LiveServer:
             "127.0.0.1",
             "-p",
             str(port),
+            *daphne_args,
             "cencomm.asgi:application",
         ],
         cwd=ROOT,

@@ -37,6 +37,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=10.0, help="catch-up limit, seconds")
+    parser.add_argument(
+        "--connect-timeout",
+        type=int,
+        default=None,
+        help="daphne's --websocket_connect_timeout, seconds (its default: 5)",
+    )
     options = parser.parse_args()
     if not on_postgresql():
         return 1
@@ -84,6 +90,11 @@ def run(options) -> int:
         servers.append(
             start_daphne(
                 port,
+                daphne_args=(
+                    ["--websocket_connect_timeout", str(options.connect_timeout)]
+                    if options.connect_timeout
+                    else []
+                ),
                 DATABASE_POOL_MAX_SIZE=str(DEFAULT_POOL),
                 CEN_DATABASE_POOL_MAX_SIZE=str(CEN_POOL),
                 DEBUG="0",
