@@ -27,7 +27,7 @@ from .models import (
     Role,
 )
 from .roles import ALL_GROUP_PERMISSIONS, ROLE_PERMISSIONS
-from .stream import EventType, event_append, event_new, events_append, seqs_take
+from .stream import EventType, event_append, events_append_together
 
 User = get_user_model()
 
@@ -183,17 +183,6 @@ def _members_added_record(
 ) -> None:
     """One ``member.added`` event and one audit line per new membership, written
     together on consecutive seqs."""
-    [(_group_id, head, _status)] = seqs_take({group.pk: len(memberships)})
-    first = head - len(memberships) + 1
-    events = [
-        event_new(
-            group=group,
-            seq=first + index,
-            type=EventType.MEMBER_ADDED,
-            data=_member_data(membership),
-        )
-        for index, membership in enumerate(memberships)
-    ]
     audit = [
         audit_entry(
             actor=added_by,
@@ -204,7 +193,11 @@ def _members_added_record(
         )
         for membership in memberships
     ]
-    events_append(events, audit, announce_last_only=True)
+    events_append_together(
+        group=group,
+        entries=[(EventType.MEMBER_ADDED, _member_data(m)) for m in memberships],
+        rows=(audit,),
+    )
 
 
 @transaction.atomic

@@ -236,3 +236,19 @@ def events_append(
         [(event.group_id, event.as_frame(), None) for event in announced]
     )
     return events
+
+
+def events_append_together(
+    *, group: ClosedUserGroup, entries: list[tuple[str, dict]], rows: tuple = ()
+) -> list[GroupEvent]:
+    """Append several events to one group on consecutive seqs taken here (a bulk
+    service's: many members added, many seizures validated), written in one statement
+    with the caller's ``rows``; only the last is announced, the sockets read the rest
+    as a gap."""
+    [(_group_id, head, _status)] = seqs_take({group.pk: len(entries)})
+    first = head - len(entries) + 1
+    events = [
+        event_new(group=group, seq=first + index, type=type, data=data)
+        for index, (type, data) in enumerate(entries)
+    ]
+    return events_append(events, *rows, announce_last_only=True)

@@ -17,7 +17,7 @@ from core.vocabularies import CommodityCategory, Unit
 from groups.access import may
 from groups.models import Administration, ClosedUserGroup
 from groups.services import group_create, group_set_status
-from groups.stream import EventType, event_append, event_new, events_append, seq_take, seqs_take
+from groups.stream import EventType, event_append, events_append_together, seq_take, seqs_take
 from messaging.models import Message
 from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_poster, message_data
@@ -299,6 +299,21 @@ def seizure_summary(cleaned: dict) -> str:
     }
 
 
+def seizure_message(*, group, seq: int, reporter, client_uuid, cleaned: dict) -> Message:
+    """The group message that announces a new seizure (its summary as body), not saved."""
+    body = seizure_summary(cleaned)
+    return Message(
+        group=group,
+        seq=seq,
+        author=reporter,
+        kind=Message.Kind.SEIZURE,
+        client_id=client_uuid,
+        body=body,
+        html=render_markdown(body),
+        render_version=RENDER_VERSION,
+    )
+
+
 def seizure_report(
     *, reporter, operation: Operation, data: dict, client_uuid
 ) -> tuple[Seizure, bool]:
@@ -323,17 +338,10 @@ def seizure_report(
         group = operation.group
         seq = check_poster(group=group, author=reporter)
         check_accepts_seizures(operation)
-        body = seizure_summary(cleaned)
-        message = Message.objects.create(
-            group=group,
-            seq=seq,
-            author=reporter,
-            kind=Message.Kind.SEIZURE,
-            client_id=client_uuid,
-            body=body,
-            html=render_markdown(body),
-            render_version=RENDER_VERSION,
+        message = seizure_message(
+            group=group, seq=seq, reporter=reporter, client_uuid=client_uuid, cleaned=cleaned
         )
+        message.save()
         seizure = Seizure.objects.create(
             operation=operation,
             client_uuid=client_uuid,
@@ -459,17 +467,6 @@ def seizures_validate_many(*, operation: Operation, client_uuids, actor) -> int:
         Seizure.objects.bulk_update(
             seizures, ["status", "reviewed_by", "reviewed_at", "updated_at"], batch_size=2000
         )
-        [(_group_id, head, _status)] = seqs_take({group.pk: len(seizures)})
-        first = head - len(seizures) + 1
-        events = [
-            event_new(
-                group=group,
-                seq=first + index,
-                type=EventType.SEIZURE_VALIDATED,
-                data=_review_data(seizure, actor=actor),
-            )
-            for index, seizure in enumerate(seizures)
-        ]
         audit = [
             audit_entry(
                 actor=actor,
@@ -479,7 +476,11 @@ def seizures_validate_many(*, operation: Operation, client_uuids, actor) -> int:
             )
             for seizure in seizures
         ]
-        events_append(events, audit, announce_last_only=True)
+        events_append_together(
+            group=group,
+            entries=[(EventType.SEIZURE_VALIDATED, _review_data(z, actor=actor)) for z in seizures],
+            rows=(audit,),
+        )
         if operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE:
             transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
     return len(seizures)

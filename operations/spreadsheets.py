@@ -39,14 +39,17 @@ from core.bulk import bulk_insert
 from core.errors import Forbidden
 from core.vocabularies import VOCABULARIES
 from groups.stream import EventType, event_new, events_append, seqs_take
-from messaging.models import Message
-from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_may_post, message_data
 
 from .countries import country_choices, currency_choices
 from .models import Operation, Seizure
 from .seizure_rules import FIELDS, clean_seizure_input
-from .services import check_accepts_seizures, seizure_amend, seizure_locked_reason, seizure_summary
+from .services import (
+    check_accepts_seizures,
+    seizure_amend,
+    seizure_locked_reason,
+    seizure_message,
+)
 
 # The id last: it is for the platform, not for the officer typing the row.
 COLUMNS = [*FIELDS, "client_uuid"]
@@ -701,23 +704,13 @@ def seizures_report_many(
 
 
 def _seizure_messages(*, group, reporter, seqs: range, rows: list[tuple[uuid.UUID, dict]]):
-    """The group's message of each new seizure, its summary as body, not saved yet."""
-    messages = []
-    for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True):
-        body = seizure_summary(cleaned)
-        messages.append(
-            Message(
-                group=group,
-                seq=seq,
-                author=reporter,
-                kind=Message.Kind.SEIZURE,
-                client_id=client_uuid,
-                body=body,
-                html=render_markdown(body),
-                render_version=RENDER_VERSION,
-            )
+    """The group's message of each new seizure, not saved yet."""
+    return [
+        seizure_message(
+            group=group, seq=seq, reporter=reporter, client_uuid=client_uuid, cleaned=cleaned
         )
-    return messages
+        for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True)
+    ]
 
 
 # ---- exporting --------------------------------------------------------------------
