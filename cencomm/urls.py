@@ -17,7 +17,7 @@ urlpatterns = [
     path("", group_views.home, name="home"),
     path("sw.js", platform_views.service_worker, name="service_worker"),
     # Unnamed: a public file like /sw.js, kept out of the authorization matrix of pages.
-    path("manifest.webmanifest", platform_views.web_manifest),
+    path("manifest.webmanifest", platform_views.web_manifest, name="web_manifest"),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
     path("login/", account_views.CencommLoginView.as_view(), name="login"),

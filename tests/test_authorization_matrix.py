@@ -130,6 +130,7 @@ class Row:
 ROWS = [
     Row("home", expect=_with(EVERYONE_200, **dict.fromkeys(ROLES, 302))),
     Row("service_worker", expect=EVERYONE_200),
+    Row("web_manifest", expect=EVERYONE_200),
     Row("health", expect=EVERYONE_200),
     Row("metrics", expect=EVERYONE_200),
     Row("login", expect=_with(dict.fromkeys(ROLES, 302), anonymous=200)),

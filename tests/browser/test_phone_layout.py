@@ -65,6 +65,7 @@ NOT_PAGES = {
     "home": "redirects to the member's groups",
     "login_verify": "redirects without a pending second factor",
     "service_worker": "JavaScript",
+    "web_manifest": "JSON",
     "health": "JSON",
     "metrics": "Prometheus text",
     "messaging:history": "JSON",
