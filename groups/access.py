@@ -158,11 +158,16 @@ def _access_of(group: ClosedUserGroup, user) -> GroupAccess:
     )
 
 
+def _not_a_poster(role: str | None) -> Forbidden:
+    """The refusal of a reader who may not post: an observer is told they observe."""
+    if role == Role.OBSERVER:
+        return ObserverOnly(_("Observers read the group; they do not post."))
+    return Forbidden(_("You may read this group; you may not post in it."))
+
+
 def _checked(access: GroupAccess, need: Need) -> GroupAccess:
     if need == "post" and not access.may_post:
-        if access.role == Role.OBSERVER:
-            raise ObserverOnly(_("Observers read the group; they do not post."))
-        raise Forbidden(_("You may read this group; you may not post in it."))
+        raise _not_a_poster(access.role)
     if need == "manage" and not access.can_manage:
         raise Forbidden(_("Only the group's coordinators manage its members."))
     return access
@@ -225,9 +230,7 @@ def post_refusal(right: PostRight | None, *, status: str) -> Exception | None:
     if right is None or not right.may_view:
         return GroupNotFound()
     if not right.may_post:
-        if right.role == Role.OBSERVER:
-            return ObserverOnly(_("Observers read the group; they do not post."))
-        return Forbidden(_("You may read this group; you may not post in it."))
+        return _not_a_poster(right.role)
     if status == ClosedUserGroup.Status.READ_ONLY:
         return ReadOnly(_("This group is read-only: the operation is closed."))
     return None
