@@ -144,21 +144,6 @@ def json_error(
     return JsonResponse(error_body(code, detail, fields=fields, reason=reason), status=status)
 
 
-def json_error_from(error: Exception) -> JsonResponse:
-    """A JSON view's answer to a service's refusal (re-raises anything else)."""
-    described = describe(error)
-    if described is None:
-        raise error
-    code = "permission_denied" if described.code == Forbidden.code else described.code
-    return json_error(
-        described.status,
-        code,
-        described.detail,
-        fields=described.fields,
-        reason=described.reason,
-    )
-
-
 def command_error(error: Exception) -> CommandError:
     """A command's answer to a service's refusal: its message, exit status 1."""
     described = describe(error)

@@ -41,21 +41,14 @@ def _send_all_on_commit(channel_group: str | None, messages: list[dict], *, usin
     transaction.on_commit(after_commit, using=using, robust=True)
 
 
-def broadcast_group_event_on_commit(
-    *, group_id: int, frame: dict, removes: int | None = None
-) -> None:
-    """Deliver an event frame to every socket following the group.
+def broadcast_group_events_on_commit(events: list[tuple[int, dict, int | None]]) -> None:
+    """Deliver event frames to every socket following their groups, after commit, in this
+    order and with one hand-over to the event loop (groups/stream.py is the only caller).
 
-    The frame is serialised once here rather than once per socket. ``removes`` names
+    Each frame is serialised once here rather than once per socket. ``removes`` names
     the user whom the event takes out of the group: their sockets drop the group on
     this very event, in seq order, so no later event can reach them first.
     """
-    broadcast_group_events_on_commit([(group_id, frame, removes)])
-
-
-def broadcast_group_events_on_commit(events: list[tuple[int, dict, int | None]]) -> None:
-    """The same for several events (``(group_id, frame, removes)``), in this order, with
-    one hand-over to the event loop after commit."""
     messages = []
     for group_id, frame, removes in events:
         message = {"type": "cug.event", "group_id": group_id, "seq": frame["seq"]}
