@@ -286,3 +286,60 @@ class GroupEvent(models.Model):
             "event": self.type,
             "data": self.data,
         }
+
+
+class NotificationChoice(models.Model):
+    """What a user wants to be told of in one group when they are not looking at it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_choices"
+    )
+    group = models.ForeignKey(
+        ClosedUserGroup, on_delete=models.CASCADE, related_name="notification_choices"
+    )
+    alerts = models.BooleanField(_("alerts"), default=False)
+    seizures = models.BooleanField(_("seizure reports"), default=False)
+    mentions = models.BooleanField(_("mentions of me"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification choice")
+        verbose_name_plural = _("notification choices")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="one_notification_choice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group_id}"
+
+
+class PushSubscription(models.Model):
+    """A device's Web Push subscription (the browser's endpoint and keys).
+
+    The endpoint is a credential — whoever knows it can push to the device — so it is
+    shown to nobody. A subscription made in a login session goes with that session.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    session = models.ForeignKey(
+        UserSession,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="push_subscriptions",
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+
+    def __str__(self) -> str:
+        return f"push subscription of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"
