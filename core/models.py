@@ -21,6 +21,7 @@ class AuditEntry(models.Model):
         SEIZURE_VALIDATED = "seizure_validated", _("Seizure validated")
         SEIZURE_REJECTED = "seizure_rejected", _("Seizure rejected")
         SEIZURE_CORRECTED = "seizure_corrected", _("Seizure corrected")
+        SEIZURE_REVIEW_UNDONE = "seizure_review_undone", _("Seizure review undone")
         SEIZURES_IMPORTED = "seizures_imported", _("Seizures imported")
         SEIZURES_EXPORTED = "seizures_exported", _("Seizures exported")
         OPERATION_CREATED = "operation_created", _("Operation created")
