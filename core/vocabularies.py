@@ -111,6 +111,47 @@ class Concealment(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class HandlingCode(models.TextChoices):
+    """How an item of the group may be used: chosen by its author, the operation's
+    default unless they choose otherwise."""
+
+    H0 = "H0", _("H0 — no restriction within the operation")
+    H1 = "H1", _("H1 — not to be used as evidence in court without the originator's permission")
+    H2 = (
+        "H2",
+        _("H2 — not to be passed on outside the operation without the originator's permission"),
+    )
+    H3 = "H3", _("H3 — other conditions, stated")
+
+
+class SourceGrading(models.TextChoices):
+    """How reliable the source of a message is."""
+
+    A = "A", _("A — completely reliable")
+    B = "B", _("B — usually reliable")
+    C = "C", _("C — fairly reliable")
+    X = "X", _("X — cannot be judged")
+
+
+class InformationGrading(models.TextChoices):
+    """How far the information of a message is known to be true."""
+
+    CONFIRMED = "1", _("1 — confirmed")
+    KNOWN_TO_SOURCE = "2", _("2 — known personally to the source")
+    CORROBORATED = "3", _("3 — not known personally but corroborated")
+    NOT_JUDGED = "4", _("4 — cannot be judged")
+
+
+# The conditions of an H3 item are a short text.
+HANDLING_CONDITIONS_MAX_LENGTH = 200
+
+HANDLING_VOCABULARIES = {
+    "handling_code": HandlingCode,
+    "source_grading": SourceGrading,
+    "information_grading": InformationGrading,
+}
+
+
 VOCABULARIES = {
     "commodity_category": CommodityCategory,
     "location_type": LocationType,
@@ -126,5 +167,5 @@ def vocabulary_labels() -> dict[str, dict[str, str]]:
     """Every vocabulary's labels in the current language, for the browser."""
     return {
         name: {value: str(label) for value, label in vocabulary.choices}
-        for name, vocabulary in VOCABULARIES.items()
+        for name, vocabulary in (VOCABULARIES | HANDLING_VOCABULARIES).items()
     }

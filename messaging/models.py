@@ -3,7 +3,25 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.vocabularies import (
+    HANDLING_CONDITIONS_MAX_LENGTH,
+    HandlingCode,
+    InformationGrading,
+    SourceGrading,
+)
 from groups.models import ClosedUserGroup
+
+
+def handling_code_field():
+    return models.CharField(
+        _("handling code"), max_length=2, choices=HandlingCode.choices, default=HandlingCode.H0
+    )
+
+
+def handling_conditions_field():
+    return models.CharField(
+        _("handling conditions"), max_length=HANDLING_CONDITIONS_MAX_LENGTH, blank=True
+    )
 
 
 class Message(models.Model):
@@ -32,6 +50,20 @@ class Message(models.Model):
     render_version = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     retracted_at = models.DateTimeField(null=True, blank=True)
+    handling_code = handling_code_field()
+    handling_conditions = handling_conditions_field()
+    source_grading = models.CharField(
+        _("source grading"), max_length=1, choices=SourceGrading.choices, blank=True
+    )
+    information_grading = models.CharField(
+        _("information grading"), max_length=1, choices=InformationGrading.choices, blank=True
+    )
+    # An H2 message leaves the group (exports, national systems) once the author's
+    # administration, or a coordinator, releases it.
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -71,6 +103,8 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    handling_code = handling_code_field()
+    handling_conditions = handling_conditions_field()
 
     class Meta:
         verbose_name = _("attachment")

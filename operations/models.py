@@ -8,12 +8,14 @@ from core.vocabularies import (
     Concealment,
     DetectionMethod,
     Direction,
+    HandlingCode,
     LocationType,
     SeizureStatus,
     TransportMode,
     Unit,
 )
 from groups.models import Administration, ClosedUserGroup
+from messaging.models import handling_code_field, handling_conditions_field
 
 
 class Operation(models.Model):
@@ -48,6 +50,17 @@ class Operation(models.Model):
     # operation is active, not only in the final transfer (docs/transfer.md).
     send_to_cen_continuously = models.BooleanField(
         _("send validated seizures to CEN during the operation"), default=False
+    )
+    # What the operation's messages, attachments and seizures carry unless their author
+    # chooses another code (core/handling.py).
+    default_handling_code = models.CharField(
+        _("default handling code"),
+        max_length=2,
+        choices=HandlingCode.choices,
+        default=HandlingCode.H0,
+    )
+    default_handling_conditions = models.CharField(
+        _("default handling conditions"), max_length=200, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -124,6 +137,12 @@ class Seizure(models.Model):
     message = models.OneToOneField(
         "messaging.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="seizure"
     )
+    handling_code = handling_code_field()
+    handling_conditions = handling_conditions_field()
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,6 +187,9 @@ class Seizure(models.Model):
             "destination_country": self.destination_country,
             "transit_countries": self.transit_countries,
             "rejection_reason": self.rejection_reason,
+            "handling_code": self.handling_code,
+            "handling_conditions": self.handling_conditions,
+            "released": self.released_at is not None,
         }
 
 
