@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import logging
 import os
+import threading
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -60,6 +61,13 @@ class OrderedPublisher:
         loop.call_soon_threadsafe(self._enqueue, loop, group, messages)
 
     def _send_now(self, group: str | None, messages: list[dict]) -> None:
+        if _loop_runs_here():
+            # A synchronous caller inside a foreign event loop (a script driving a
+            # browser, say) cannot block on the layer from this thread.
+            sender = threading.Thread(target=self._send_now, args=(group, messages))
+            sender.start()
+            sender.join()
+            return
         try:
             if group is None:
                 fanout.publish_sync(messages)
@@ -118,6 +126,14 @@ class OrderedPublisher:
                     self._failed(group, error)
                 else:
                     self._succeeded()
+
+
+def _loop_runs_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 publisher = OrderedPublisher()

@@ -129,3 +129,38 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.message_id}"
+
+
+class SearchEntry(models.Model):
+    """What search reads for one message (messaging/search.py): its text, its
+    attachments' names and, for a seizure's announcement, the seizure's fields; with
+    the filters beside them. A retracted message has none.
+
+    On PostgreSQL the table also has a ``search_vector`` column that the database
+    generates from ``text`` (a migration adds it, with its indexes); on SQLite the
+    ``messaging_search_fts`` FTS5 table holds the words, written beside each entry.
+    """
+
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
+    )
+    group = models.ForeignKey(ClosedUserGroup, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    administration = models.ForeignKey(
+        "groups.Administration", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Message.Kind.choices)
+    created_at = models.DateTimeField()
+    text = models.TextField()
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+        indexes = [
+            models.Index(fields=["group", "created_at"], name="search_entry_group_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search entry of {self.message_id}"
