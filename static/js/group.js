@@ -238,6 +238,10 @@
         updateSeizure(data);
         insertInOrder(renderSystem(event.seq, format(T.seizureCorrected, { user: data.by })));
         break;
+      case "seizure.review_undone":
+        updateSeizure(data);
+        insertInOrder(renderSystem(event.seq, format(data.undone === "rejected" ? T.seizureRejectionUndone : T.seizureValidationUndone, { user: data.by })));
+        break;
       case "operation.status":
         insertInOrder(renderSystem(event.seq, format(T.statusChanged, { status: T[`operation_${data.status}`] || data.status })));
         break;
@@ -493,6 +497,11 @@
     const frame = { kind: document.getElementById("composer-kind").value, body };
     if (replyTo) frame.reply_to = replyTo;
     if (uploads.length) frame.attachments = uploads.map((item) => item.token);
+    // Emptied before the first await: what the user types next is not wiped with it.
+    bodyInput.value = "";
+    uploads.forEach((upload) => upload.element.remove());
+    uploads = [];
+    cancelReply();
     let item;
     try {
       // Kept on the device before anything is sent: the outbox gives it its client_id.
@@ -504,10 +513,6 @@
     }
     drawPending(item);
     scrollToBottom();
-    bodyInput.value = "";
-    uploads.forEach((upload) => upload.element.remove());
-    uploads = [];
-    cancelReply();
     outbox.flush();
   }
 

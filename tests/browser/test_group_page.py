@@ -114,6 +114,23 @@ def test_hostile_html_is_shown_as_inert_text(world, live, login_page):
     assert not any(href.lower().startswith("javascript") for href in hrefs)
 
 
+def test_what_is_typed_while_a_message_is_being_kept_is_not_wiped(world, live, login_page):
+    page = open_group(login_page, live, world, "officer.fr")
+    # Send, then type the next message at once, before the outbox has kept the first.
+    page.evaluate(
+        """() => {
+            document.getElementById("composer-body").value = "First, sent";
+            document.getElementById("composer-send").click();
+            document.getElementById("composer-body").value = "Second, still being typed";
+        }"""
+    )
+    page.locator("#messages .message:not(.is-pending)", has_text="First, sent").wait_for()
+    assert page.input_value("#composer-body") == "Second, still being typed"
+    post(page, page.input_value("#composer-body"))
+    page.locator("#messages .message:not(.is-pending)", has_text="still being typed").wait_for()
+    assert message_texts(page)[-2:] == ["First, sent", "Second, still being typed"]
+
+
 def test_the_author_sees_reads_and_acknowledgements_live(world, live, login_page):
     author = open_group(login_page, live, world, "officer.fr")
     author.select_option("#composer-kind", "alert")
