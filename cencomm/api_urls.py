@@ -70,6 +70,11 @@ urlpatterns = [
         name="api-seizure-reject",
     ),
     path(
+        "operations/<str:code>/seizures/<uuid:uuid>/undo-review/",
+        operations_api.SeizureUndoReview.as_view(),
+        name="api-seizure-undo-review",
+    ),
+    path(
         "operations/<str:code>/seizures/<uuid:uuid>/revise/",
         operations_api.SeizureRevise.as_view(),
         name="api-seizure-revise",

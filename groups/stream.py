@@ -42,6 +42,7 @@ class EventType(StrEnum):
     SEIZURE_VALIDATED = "seizure.validated"
     SEIZURE_REJECTED = "seizure.rejected"
     SEIZURE_CORRECTED = "seizure.corrected"
+    SEIZURE_REVIEW_UNDONE = "seizure.review_undone"
     TRANSFER_QUEUED = "transfer.queued"
     TRANSFER_STARTED = "transfer.started"
     TRANSFER_PROGRESS = "transfer.progress"
@@ -100,6 +101,7 @@ EVENT_KEYS: dict[EventType, tuple[frozenset[str], frozenset[str]]] = {
     EventType.SEIZURE_VALIDATED: (REVIEW_KEYS | {"reason"}, frozenset()),
     EventType.SEIZURE_REJECTED: (REVIEW_KEYS | {"reason"}, frozenset()),
     EventType.SEIZURE_CORRECTED: (REVIEW_KEYS, frozenset()),
+    EventType.SEIZURE_REVIEW_UNDONE: (REVIEW_KEYS | {"undone"}, frozenset()),
     EventType.TRANSFER_QUEUED: (TRANSFER_KEYS, frozenset()),
     EventType.TRANSFER_STARTED: (TRANSFER_KEYS, frozenset()),
     EventType.TRANSFER_PROGRESS: (TRANSFER_KEYS, frozenset()),

@@ -425,6 +425,23 @@ class SeizureReject(APIView):
         return Response(seizure_payload(seizure))
 
 
+class SeizureUndoReview(APIView):
+    @extend_schema(
+        operation_id="seizures_undo_review",
+        request=None,
+        responses={200: SeizureSerializer, **errors(400, 401, 403, 404)},
+        description="A coordinator takes back a validation or a rejection: the seizure awaits "
+        "validation again. 400 for a seizure awaiting validation, for one that has reached CEN "
+        "and while a transfer to CEN is running.",
+    )
+    def post(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        seizure = services.seizure_review_undo(
+            seizure=seizure_for(operation=access.operation, uuid=uuid), actor=request.user
+        )
+        return Response(seizure_payload(seizure))
+
+
 class SeizureRevise(APIView):
     @extend_schema(
         operation_id="seizures_revise",

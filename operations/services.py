@@ -24,6 +24,7 @@ from messaging.services import check_poster, message_data
 
 from .models import Operation, Seizure, TransferRun
 from .seizure_rules import clean_seizure_input, parse_client_uuid
+from .transfer_selectors import seizure_in_cen, transfer_running
 
 # Who may move an operation from one status to the next; `transferred` is set only
 # by a reconciled CEN transfer, never by hand.
@@ -504,6 +505,78 @@ def seizure_reject(*, seizure: Seizure, actor, reason: str) -> Seizure:
     if len(reason) > 500:
         raise Invalid({"reason": _("At most %(limit)d characters.") % {"limit": 500}})
     return _review(seizure=seizure, actor=actor, status=Seizure.Status.REJECTED, reason=reason)
+
+
+def seizure_review_undo(*, seizure: Seizure, actor) -> Seizure:
+    """A coordinator takes back a validation or a rejection: the seizure awaits
+    validation again, as it did before the review.
+
+    Only while the seizure has not reached CEN: once its record is there, a mistake is
+    put right by amending the validated seizure (``seizure_revise``), which the next
+    transfer carries to CEN. Refused too while a transfer is sending, so that a run
+    never reads a validation that is being taken back. Audited, and announced in the
+    group as ``seizure.review_undone``.
+    """
+    with transaction.atomic():
+        operation = Operation.objects.select_related("group").get(pk=seizure.operation_id)
+        group = operation.group
+        seq = seq_take(group_id=group.pk)
+        check_coordinator(operation=operation, actor=actor)
+        seizure = (
+            Seizure.objects.select_for_update(of=("self",))
+            .select_related("message", "reported_by")
+            .get(pk=seizure.pk)
+        )
+        _check_review_undoable(operation=operation, seizure=seizure)
+        undone = seizure.status
+        seizure.status = Seizure.Status.SUBMITTED
+        seizure.rejection_reason = ""
+        seizure.reviewed_by = None
+        seizure.reviewed_at = None
+        seizure.save(
+            update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at", "updated_at"]
+        )
+        data = {**_review_data(seizure, actor=actor), "undone": undone}
+        data.pop("reason")
+        event_append(group=group, seq=seq, type=EventType.SEIZURE_REVIEW_UNDONE, data=data)
+        audit_record(
+            actor=actor,
+            action=Action.SEIZURE_REVIEW_UNDONE,
+            group=group,
+            target=str(seizure.client_uuid),
+            data={"undone": undone},
+        )
+    return seizure
+
+
+def _check_review_undoable(*, operation: Operation, seizure: Seizure) -> None:
+    if operation.status not in REVIEWABLE:
+        raise Invalid({"status": _("Seizures are reviewed once the operation has started.")})
+    if seizure.status not in (Seizure.Status.VALIDATED, Seizure.Status.REJECTED):
+        raise Invalid(
+            {
+                "status": _(
+                    "Only a validated or rejected seizure has a review to undo; this one awaits validation."
+                )
+            }
+        )
+    if seizure.status == Seizure.Status.VALIDATED and transfer_running(operation=operation):
+        raise Invalid(
+            {
+                "status": _(
+                    "A transfer to CEN is under way: undo the validation once it has finished."
+                )
+            }
+        )
+    if seizure_in_cen(seizure=seizure, operation=operation):
+        raise Invalid(
+            {
+                "status": _(
+                    "This seizure has reached CEN: its validation can no longer be undone. "
+                    "Amend it instead; the next transfer updates it in CEN."
+                )
+            }
+        )
 
 
 def seizure_correct(*, seizure: Seizure, reporter, data: dict) -> Seizure:

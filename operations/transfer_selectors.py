@@ -88,6 +88,26 @@ def cen_standing(*, operation: Operation) -> dict:
     }
 
 
+def seizure_in_cen(*, seizure: Seizure, operation: Operation) -> bool:
+    """Has this seizure reached CEN? Its record is there under its provenance key."""
+    if not TransferRun.objects.filter(operation=operation).exists():
+        return False  # only transfer runs write to CEN
+    return (
+        CenSeizure.objects.using("cen")
+        .filter(
+            source_system=SOURCE_SYSTEM,
+            operation_code=operation.code,
+            seizure_uuid=seizure.client_uuid,
+        )
+        .exists()
+    )
+
+
+def transfer_running(*, operation: Operation) -> bool:
+    """Is a run of this operation sending to CEN right now?"""
+    return TransferRun.objects.filter(operation=operation, state=TransferRun.State.RUNNING).exists()
+
+
 def standing_text(*, operation: Operation, standing: dict) -> str:
     """In plain words: is everything validated in CEN, and if not, how much is missing."""
     validated, missing = standing["validated"], standing["validated_not_in_cen"]

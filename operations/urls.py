@@ -45,5 +45,10 @@ urlpatterns = [
         "<str:code>/seizures/<uuid:uuid>/validate/", views.seizure_validate, name="seizure_validate"
     ),
     path("<str:code>/seizures/<uuid:uuid>/reject/", views.seizure_reject, name="seizure_reject"),
+    path(
+        "<str:code>/seizures/<uuid:uuid>/undo-review/",
+        views.seizure_undo_review,
+        name="seizure_undo_review",
+    ),
     path("<str:code>/seizures/<uuid:uuid>/correct/", views.seizure_correct, name="seizure_correct"),
 ]

@@ -28,7 +28,7 @@ from .selectors import (
     seizure_list,
     seizure_status_counts,
 )
-from .transfer_selectors import may_reopen, pending_review
+from .transfer_selectors import may_reopen, pending_review, seizure_in_cen
 
 MAX_JSON_BYTES = 64 * 1024
 
@@ -349,6 +349,10 @@ def seizure_detail(request: HttpRequest, code: str, uuid) -> HttpResponse:
             "can_revise": access.is_coordinator
             and seizure.status == Seizure.Status.VALIDATED
             and access.operation.status in services.REVIEWABLE,
+            "can_undo_review": access.is_coordinator
+            and seizure.status in (Seizure.Status.VALIDATED, Seizure.Status.REJECTED)
+            and access.operation.status in services.REVIEWABLE
+            and not seizure_in_cen(seizure=seizure, operation=access.operation),
         },
     )
 
@@ -387,6 +391,15 @@ def seizure_reject(request: HttpRequest, code: str, uuid) -> HttpResponse:
         lambda s: services.seizure_reject(
             seizure=s, actor=request.user, reason=request.POST.get("reason", "")
         ),
+    )
+
+
+@login_required
+@require_POST
+def seizure_undo_review(request: HttpRequest, code: str, uuid) -> HttpResponse:
+    """A coordinator returns a validated or rejected seizure to awaiting validation."""
+    return _review(
+        request, code, uuid, lambda s: services.seizure_review_undo(seizure=s, actor=request.user)
     )
 
 

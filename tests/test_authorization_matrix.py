@@ -300,6 +300,14 @@ ROWS = [
         kwargs={"code": "code", "uuid": "seizure_uuid"},
         data={"reason": "unclear"},
     ),
+    # The matrix's seizure awaits validation: a coordinator's undo is refused, with the
+    # reason as a message on the seizure's page (302) or a 400.
+    Row(
+        "operations:seizure_undo_review",
+        "post",
+        expect=MANAGE_GROUP,
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
+    ),
     Row(
         "operations:seizure_correct",
         expect=_with(READ_GROUP, observer=403, coordinator=403, staff=403),
@@ -421,6 +429,12 @@ ROWS = [
         kwargs={"code": "code", "uuid": "seizure_uuid"},
         data={"reason": "unclear"},
         json_body=True,
+    ),
+    Row(
+        "api-seizure-undo-review",
+        "post",
+        expect=_with(API_MANAGE, coordinator=400, staff=400),
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
     ),
     # The matrix's seizure awaits validation: a coordinator amends only validated ones (400).
     Row(
