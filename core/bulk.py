@@ -10,13 +10,16 @@ Other databases get ``bulk_create``.
 """
 
 import collections
+import contextlib
 import datetime
 import decimal
 import functools
 import json
 import uuid
 
-from django.db import connections, models
+from django.db import connections, models, transaction
+
+from .audit_chain import chain_seal
 
 
 def bulk_insert(
@@ -35,12 +38,29 @@ def bulk_insert(
     lists = [rows for rows in (objs, *more) if rows]
     connection = connections[using]
     if connection.vendor != "postgresql" or any(_fields(type(rows[0])) is None for rows in lists):
+        # The audit trail's bulk_create seals its lines into the hash chain itself.
         for rows in lists:
             _bulk_create(rows, using)
         if update is not None:
             with connection.cursor() as cursor:
                 cursor.execute(*update)
         return
+    chained = [rows for rows in lists if getattr(type(rows[0]), "CHAINED", False)]
+    if not chained:
+        _json_insert(lists, using=using, update=update)
+        return
+    # The audit trail's lines are sealed into its hash chain under the chain's lock,
+    # held until the transaction that inserts them ends (core/audit_chain.py).
+    outer = contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic(using)
+    with outer:
+        for rows in chained:
+            chain_seal(rows, using=using)
+        _json_insert(lists, using=using, update=update)
+
+
+def _json_insert(lists: list[list[models.Model]], *, using: str, update) -> None:
+    """The PostgreSQL path of bulk_insert: one statement for all."""
+    connection = connections[using]
     if not lists and update is None:
         return
     clauses, selects, params = [], [], []

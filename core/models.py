@@ -1,11 +1,30 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .audit_chain import chain_seal
+
+
+class AuditQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Sealed into the hash chain, like every insert of the trail."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db, savepoint=False):
+            chain_seal(objs, using=self.db)
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class AuditEntry(models.Model):
     """One line of the audit trail. Append-only: the app never updates or deletes one,
-    and on PostgreSQL a trigger refuses it (migration 0002)."""
+    and on PostgreSQL a trigger refuses it (migration 0002). Each line carries the hash
+    of the one before (core/audit_chain.py), so a change made behind the app's back
+    shows (``manage.py audit_verify``)."""
+
+    # Sealed into the hash chain whenever rows are inserted (save, core.bulk).
+    CHAINED = True
 
     class Action(models.TextChoices):
         LOGIN = "login", _("Logged in")
@@ -35,8 +54,11 @@ class AuditEntry(models.Model):
         TWO_FACTOR = "two_factor", _("Two-factor settings changed")
         LOCKOUT = "lockout", _("Account locked out")
         UNLOCK = "unlock", _("Lockout lifted")
+        ACCESS_REFUSED = "access_refused", _("Access refused")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set when the entry is made, not when it is inserted: the hash covers it.
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -50,6 +72,10 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     # Identifiers and counts only: never message text or seizure details.
     data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = AuditQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
@@ -63,7 +89,10 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            chain_seal([self], using=using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only.")

@@ -142,8 +142,8 @@ def test_post_costs_a_few_queries(world, django_assert_max_num_queries):
     post(world.officer_fr, world.group, "warm-up")
     # Idempotency look-up, seq + lock, membership check, one statement for the
     # message, its event, its audit line and the read cursor (on PostgreSQL; one each
-    # elsewhere, and the time kept), and the savepoint around them.
-    with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 10):
+    # elsewhere, and the time kept), the audit chain's lock, and the savepoint around them.
+    with django_assert_max_num_queries(7 if connection.vendor == "postgresql" else 11):
         post(world.officer_fr, world.group, "counted")
 
 
@@ -250,8 +250,8 @@ def test_a_batch_costs_the_same_few_queries_however_many_posts_it_holds(
     ]
     # Resend look-up, group locks and seqs, memberships, one statement for messages,
     # events, audit lines and read cursors (on PostgreSQL; one each elsewhere, and
-    # the time kept), and the savepoint around them.
-    with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 11):
+    # the time kept), the audit chain's lock, and the savepoint around them.
+    with django_assert_max_num_queries(7 if connection.vendor == "postgresql" else 12):
         outcomes = messages_post(batch)
     assert all(created for _message, created in outcomes)
     for group in groups:
