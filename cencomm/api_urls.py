@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from core.api import api_not_found
 from groups import api as groups_api
+from groups import notification_api
 from messaging import api as messaging_api
 from operations import api as operations_api
 from operations import report_api
@@ -13,6 +14,17 @@ urlpatterns = [
     path("groups/", groups_api.GroupList.as_view(), name="api-groups"),
     path("groups/<slug:slug>/", groups_api.GroupDetail.as_view(), name="api-group"),
     path("groups/<slug:slug>/members/", groups_api.MemberList.as_view(), name="api-members"),
+    path(
+        "groups/<slug:slug>/notifications/",
+        notification_api.GroupNotifications.as_view(),
+        name="api-group-notifications",
+    ),
+    path("notifications/", notification_api.NotificationList.as_view(), name="api-notifications"),
+    path(
+        "push-subscriptions/",
+        notification_api.PushSubscriptionList.as_view(),
+        name="api-push-subscriptions",
+    ),
     path(
         "groups/<slug:slug>/member-candidates/",
         groups_api.MemberCandidateList.as_view(),

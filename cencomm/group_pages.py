@@ -12,10 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.vocabularies import vocabulary_labels
 from groups.access import access_group
+from groups.notifications import notification_choices
 from groups.selectors import group_members, groups_of_user
+from groups.web_push import vapid_public_key, web_push_enabled
 from messaging.client_strings import client_strings
 from messaging.history import acknowledged_seqs, message_page, unread_counts
 from messaging.models import Message
@@ -33,6 +36,49 @@ def my_groups(request: HttpRequest) -> HttpResponse:
             "client_strings": client_strings(),
         },
     )
+
+
+def _notification_strings() -> dict[str, str]:
+    """The words of static/js/notifications.js."""
+    return {
+        "notifyTitle": _("New in %(group)s"),
+        "notify_alerts": _("A new alert"),
+        "notify_seizures": _("A new seizure report"),
+        "notify_mentions": _("A message mentions you"),
+        "notifyDeviceOn": _("Turn on notifications on this device"),
+        "notifyDeviceOff": _("Turn off notifications on this device"),
+        "notifyOnWithPush": _(
+            "This device is told of what you chose, even when CENcomm is closed. "
+            "A notification says only where something new waits, never what."
+        ),
+        "notifyOnPageOnly": _(
+            "This device is told of what you chose while a CENcomm page is open."
+        ),
+        "notifyOff": _("Notifications are off on this device."),
+        "notifyBlocked": _(
+            "The browser blocks notifications from CENcomm: allow them in its site settings."
+        ),
+        "notifyUnsupported": _("This browser cannot show notifications."),
+        "notifyPushFailed": _(
+            "Notifications work while a page is open, but this device could not subscribe to "
+            "pushes: %(detail)s"
+        ),
+        "notifySaved": _("Saved."),
+        "notifySaveFailed": _("Not saved: %(detail)s"),
+    }
+
+
+def _notification_config(user, group) -> dict:
+    """What static/js/notifications.js needs: the choices in every group the user reads
+    (the socket carries them all), where to save them, and Web Push if the server sends it."""
+    return {
+        "notifyGroups": notification_choices(user=user),
+        "notificationsUrl": reverse("api-group-notifications", kwargs={"slug": group.slug}),
+        "pushUrl": reverse("api-push-subscriptions"),
+        "groupUrl": reverse("groups:group", kwargs={"slug": "SLUG"}),
+        "webPush": web_push_enabled(),
+        "vapidKey": vapid_public_key(),
+    }
 
 
 @login_required
@@ -71,6 +117,7 @@ def group_page(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         "maxLength": settings.MESSAGE_MAX_LENGTH,
         "maxUpload": settings.ATTACHMENT_MAX_BYTES,
+        **_notification_config(request.user, group),
     }
     return render(
         request,
@@ -82,7 +129,7 @@ def group_page(request: HttpRequest, slug: str) -> HttpResponse:
             "my_groups": groups_of_user(user=request.user),
             "unread": unread_counts(user=request.user),
             "page_config": config,
-            "client_strings": client_strings(),
+            "client_strings": {**client_strings(), **_notification_strings()},
             "kinds": [(k, label) for k, label in Message.Kind.choices if k in POSTABLE_KINDS],
         },
     )

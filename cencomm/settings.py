@@ -471,3 +471,25 @@ GC_THRESHOLDS = tuple(
 )
 # Threads per process for the websocket's database work (messaging/database.py).
 WEBSOCKET_DATABASE_THREADS = int(os.environ.get("WEBSOCKET_DATABASE_THREADS", "4"))
+
+# Web Push (groups/web_push.py): a device told, with no content, that something waits
+# in a group. Off unless switched on: off, nothing leaves the server and the pages do
+# not offer it (a network without internet). The VAPID private key is the base64url
+# raw key that `manage.py web_push_keys` prints; the public key is derived from it.
+WEB_PUSH_ENABLED = os.environ.get("WEB_PUSH_ENABLED", "0") == "1"
+WEB_PUSH_VAPID_PRIVATE_KEY = os.environ.get("WEB_PUSH_VAPID_PRIVATE_KEY", "")
+# Whom a push service contacts about this server's pushes (the VAPID `sub` claim).
+WEB_PUSH_CONTACT = os.environ.get("WEB_PUSH_CONTACT", "mailto:cencomm@localhost")
+# Seconds one push may take before it is given up.
+WEB_PUSH_TIMEOUT_SECONDS = float(os.environ.get("WEB_PUSH_TIMEOUT_SECONDS", "10"))
+# The push services a subscription's endpoint may name (scheme://host[:port], `*` for
+# any part): the server posts to nothing else, whatever a browser sends it.
+WEB_PUSH_ALLOWED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get(
+        "WEB_PUSH_ALLOWED_ORIGINS",
+        "https://fcm.googleapis.com,https://*.push.services.mozilla.com,"
+        "https://*.notify.windows.com,https://*.push.apple.com",
+    ).split(",")
+    if origin.strip()
+]

@@ -18,7 +18,7 @@ from core.audit import Action, audit_record
 from core.logging import request_ip_var
 from core.realtime import send_on_commit
 
-from .models import UserSession
+from .models import PushSubscription, UserSession
 
 LOGIN_AT = "_cencomm_login_at"
 
@@ -110,6 +110,8 @@ def session_end(*, user, public_id, by=None) -> bool:
     record.ended_at = timezone.now()
     record.save(update_fields=["ended_at"])
     Session.objects.filter(session_key=record.session_key).delete()
+    # Its devices stop receiving pushes with it (groups/notifications.py).
+    PushSubscription.objects.filter(session=record).delete()
     send_on_commit(session_channel(record.session_key), {"type": "session.ended"})
     audit_record(actor=by or user, action=Action.SESSION_ENDED, target=user.username)
     return True
@@ -120,3 +122,4 @@ def session_closed(*, session_key: str | None) -> None:
         UserSession.objects.filter(session_key=session_key, ended_at__isnull=True).update(
             ended_at=timezone.now()
         )
+        PushSubscription.objects.filter(session__session_key=session_key).delete()

@@ -17,6 +17,9 @@ Each event's type is one of ``EventType`` and its data carries exactly the keys 
 registry (``EVENT_KEYS``) names for it: a type or a key that is not there is refused
 before anything is written. docs/protocol.md lists the same registry (a test checks).
 A past event is never rewritten: what changes later (a retraction) is a new event.
+
+Every append also hands its events to ``notify_from_events`` (groups/notifications.py):
+alerts and seizure reports reach, after commit, the devices of those who chose them.
 """
 
 from enum import StrEnum
@@ -27,6 +30,7 @@ from core.bulk import bulk_insert
 from core.realtime import broadcast_group_events_on_commit
 
 from .models import ClosedUserGroup, GroupEvent
+from .notifications import notify_from_events
 
 
 class EventType(StrEnum):
@@ -205,6 +209,7 @@ def event_append(
     event = GroupEvent.objects.create(group=group, seq=seq, type=type, data=data)
     group.last_seq = seq
     broadcast_group_events_on_commit([(group.pk, event.as_frame(), removes)])
+    notify_from_events([event])
     return event
 
 
@@ -237,6 +242,7 @@ def events_append(
     broadcast_group_events_on_commit(
         [(event.group_id, event.as_frame(), None) for event in announced]
     )
+    notify_from_events(events)
     return events
 
 

@@ -326,6 +326,35 @@ ROWS = [
         json_body=True,
     ),
     Row("api-member-candidates", expect=API_MANAGE, kwargs={"slug": "slug"}),
+    Row("api-notifications", expect=API_SIGNED_IN),
+    Row("api-group-notifications", expect=API_READ, kwargs={"slug": "slug"}),
+    Row(
+        "api-group-notifications",
+        "put",
+        expect=API_READ,
+        kwargs={"slug": "slug"},
+        data={"alerts": True},
+        json_body=True,
+    ),
+    Row("api-push-subscriptions", expect=API_SIGNED_IN),
+    # Web Push is off unless the operator switches it on: a device is refused (409).
+    Row(
+        "api-push-subscriptions",
+        "post",
+        expect={**dict.fromkeys(ROLES, 409), "anonymous": 401},
+        data={
+            "endpoint": "https://fcm.googleapis.com/fcm/send/x",
+            "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+        },
+        json_body=True,
+    ),
+    Row(
+        "api-push-subscriptions",
+        "delete",
+        expect={**dict.fromkeys(ROLES, 204), "anonymous": 401},
+        data={"endpoint": "https://fcm.googleapis.com/fcm/send/x"},
+        json_body=True,
+    ),
     Row(
         "api-member",
         "patch",

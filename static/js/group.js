@@ -610,6 +610,7 @@
   const socket = new CencommSocket({
     cursors: { [config.group]: config.cursor },
     onEvent(group, event) {
+      if (window.cencommNotifications) window.cencommNotifications.onEvent(group, event);
       if (group === config.group) handleEvent(event);
       else if (["message.created", "seizure.reported"].includes(event.event) && event.data.author !== config.user) bumpUnread(group);
     },

@@ -395,6 +395,22 @@
       await Promise.all(names.filter((name) => name.startsWith(PAGES_PREFIX)).map((name) => caches.delete(name)));
     }
     await store.clear().catch(() => {});
+    await forgetNotifications().catch(() => {});
+  }
+
+  // Nobody is signed in on this device any more: it stops receiving pushes (the server
+  // forgot the subscription with the session) and showing notifications
+  // (static/js/notifications.js).
+  async function forgetNotifications() {
+    try {
+      window.localStorage.removeItem("cencomm.notify.device");
+    } catch (error) {
+      /* no storage: nothing kept */
+    }
+    if (!("serviceWorker" in navigator)) return;
+    const registration = await navigator.serviceWorker.getRegistration();
+    const subscription = registration && registration.pushManager ? await registration.pushManager.getSubscription() : null;
+    if (subscription) await subscription.unsubscribe();
   }
 
   /* ---- indicator and dialog --------------------------------------------------- */

@@ -7,6 +7,9 @@
  * one's copies, and logging out wipes them all (static/js/outbox.js). Scripts, styles
  * and icons are kept apart, for everyone. Only GET requests of the platform's own
  * origin are handled, never the websocket, the API or any POST.
+ *
+ * It also shows the Web Push notifications the server sends (no content: which group,
+ * how many of each kind) and opens the group's page when one is clicked.
  */
 "use strict";
 
@@ -18,6 +21,7 @@ const ASSETS = [
   "/static/js/socket.js",
   "/static/js/outbox.js",
   "/static/js/group.js",
+  "/static/js/notifications.js",
   "/static/js/seizure_form.js",
   "/static/img/favicon.svg",
   "/static/img/icon-192.png",
@@ -176,5 +180,44 @@ self.addEventListener("message", (event) => {
       ([own]) => reply(own.every((result) => result.status === "fulfilled")),
       () => reply(false),
     ),
+  );
+});
+
+/* ---- Web Push ------------------------------------------------------------------ */
+// A push says only which group has something new and how many of each kind (never a
+// message or a name: groups/notifications.py); the title and line come worded by the
+// server in the member's language. The tag is the group's, as for the notifications
+// the open page shows (static/js/notifications.js): one replaces the other.
+self.addEventListener("push", (event) => {
+  let payload = {};
+  try {
+    payload = event.data ? event.data.json() : {};
+  } catch (error) {
+    payload = {};
+  }
+  const group = typeof payload.group === "string" ? payload.group : "";
+  const url = typeof payload.url === "string" && payload.url.startsWith("/") ? payload.url : "/groups/";
+  event.waitUntil(
+    self.registration.showNotification(payload.title || "CENcomm", {
+      body: payload.body || "",
+      tag: group ? `cencomm:${group}` : "cencomm",
+      renotify: true,
+      icon: "/static/img/icon-192.png",
+      data: { url },
+    }),
+  );
+});
+
+// Opens the group's page: the tab that shows it if there is one, else a new one.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/groups/", self.location.origin);
+  if (!sameOrigin(target)) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((client) => new URL(client.url).pathname === target.pathname);
+      if (open) return open.focus();
+      return self.clients.openWindow(target.href);
+    }),
   );
 });
