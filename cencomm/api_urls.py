@@ -7,10 +7,11 @@ from groups import api as groups_api
 from groups import notification_api
 from messaging import api as messaging_api
 from operations import api as operations_api
-from operations import report_api
+from operations import report_api, search_api
 
 urlpatterns = [
     path("auth/token/", groups_api.TokenCreate.as_view(), name="api-token"),
+    path("search/", search_api.Search.as_view(), name="api-search"),
     path("groups/", groups_api.GroupList.as_view(), name="api-groups"),
     path("groups/<slug:slug>/", groups_api.GroupDetail.as_view(), name="api-group"),
     path("groups/<slug:slug>/members/", groups_api.MemberList.as_view(), name="api-members"),

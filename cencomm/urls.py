@@ -11,6 +11,7 @@ from core.metrics import metrics
 from groups import account_views
 from groups import views as group_views
 from operations.cen import rilo_views
+from operations import search_views
 from operations.cen import views as cen_views
 
 urlpatterns = [
@@ -37,7 +38,9 @@ urlpatterns = [
     path("language/", group_views.language_set, name="language_set"),
     path("account/sessions/", group_views.account_sessions, name="account_sessions"),
     path("account/sessions/end/", group_views.account_session_end, name="account_session_end"),
+    path("search/", search_views.search_page, name="search"),
     path("groups/", include("cencomm.group_urls")),
+    path("groups/<slug:slug>/search/", search_views.group_search_page, name="group_search"),
     path("groups/<slug:slug>/", include("messaging.urls")),
     path("audit/", audit_views.audit_all, name="audit"),
     path("operations/<str:code>/audit/", audit_views.audit_operation, name="operation_audit"),

@@ -39,6 +39,7 @@ from groups.stream import (
 
 from .models import Attachment, Message
 from .rendering import RENDER_VERSION, render_markdown
+from .search import search_entries_write
 
 POSTABLE_KINDS = {
     Message.Kind.TEXT,
@@ -402,6 +403,7 @@ def _write(messages: dict[int, Message], checked: _Checked) -> None:
             Attachment.objects.filter(pk__in=[a.pk for a in attachments]).update(
                 message=messages[index]
             )
+    search_entries_write(messages.values())
 
 
 def _group_seqs(pairs) -> dict[int, list[int]]:

@@ -19,6 +19,7 @@ from groups.stream import (
 )
 
 from .models import Message
+from .search import search_entry_remove
 
 
 def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
@@ -55,6 +56,7 @@ def message_retract(*, author, group: ClosedUserGroup, seq: int) -> Message:
             return message
         message.retracted_at = timezone.now()
         message.save(update_fields=["retracted_at"])
+        search_entry_remove(message=message)
         # The original event is not rewritten: catch-up leaves out a retracted
         # message's content when it replays it (messaging.selectors.events_after).
         event_append(

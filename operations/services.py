@@ -23,6 +23,7 @@ from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_poster, message_data
 
 from .models import Operation, Seizure, TransferRun
+from .search import seizures_search_index
 from .seizure_rules import clean_seizure_input, parse_client_uuid
 from .transfer_selectors import seizure_in_cen, transfer_running
 
@@ -351,6 +352,7 @@ def seizure_report(
             message=message,
             **cleaned,
         )
+        seizures_search_index([seizure])
         event_append(
             group=group,
             seq=seq,
@@ -624,6 +626,7 @@ def _seizure_amend(*, seizure: Seizure, reporter, data: dict, from_status: str) 
         seizure.reviewed_at = None
         seizure.save()
         _record_correction(group=group, seq=seq, seizure=seizure, actor=reporter)
+        seizures_search_index([seizure])
     return seizure
 
 
@@ -672,6 +675,7 @@ def seizure_revise(*, seizure: Seizure, actor, data: dict) -> Seizure:
         seizure.reviewed_at = timezone.now()
         seizure.save()
         _record_correction(group=group, seq=seq, seizure=seizure, actor=actor)
+        seizures_search_index([seizure])
         if operation.send_to_cen_continuously and operation.status == Operation.Status.ACTIVE:
             transaction.on_commit(functools.partial(_send_to_cen_soon, operation.pk), robust=True)
     return seizure

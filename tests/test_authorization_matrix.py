@@ -130,6 +130,11 @@ class Row:
 ROWS = [
     Row("home", expect=_with(EVERYONE_200, **dict.fromkeys(ROLES, 302))),
     Row("service_worker", expect=EVERYONE_200),
+    # Search reads only the groups the user may read: every signed-in user may ask.
+    Row("search", expect=SIGNED_IN_200),
+    Row("group_search", expect=READ_GROUP, kwargs={"slug": "slug"}),
+    # Asked without words, a signed-in user is told to type some (400).
+    Row("api-search", expect={**dict.fromkeys(ROLES, 400), "anonymous": 401}),
     Row("web_manifest", expect=EVERYONE_200),
     Row("health", expect=EVERYONE_200),
     Row("metrics", expect=EVERYONE_200),
