@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "groups.middleware.UserLanguageMiddleware",
     "groups.middleware.TwoFactorRequiredMiddleware",
     "core.logging.RequestContextMiddleware",
+    # Inside the request context (the client's address): records the refusal a page or
+    # an API request is answered with (core/audit.py).
+    "core.audit.RefusalAuditMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

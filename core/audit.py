@@ -6,10 +6,12 @@ Every entry is sealed into the trail's hash chain as it is inserted
 trail out as JSON lines.
 """
 
+import contextlib
+import contextvars
 import datetime
 
 from .audit_chain import ChainBreak, chain_check
-from .logging import request_ip_var
+from .logging import client_address, request_ip_var
 from .models import AuditEntry
 
 Action = AuditEntry.Action
@@ -72,3 +74,89 @@ def audit_since(*, after_id: int = 0, since: datetime.datetime | None = None, li
     if since is not None:
         entries = entries.filter(at__gte=since)
     return list(entries.order_by("pk")[:limit])
+
+
+# ---- refusals ---------------------------------------------------------------------
+#
+# The access rule (groups/access.py) decides every refusal on group data; it notes the
+# refusal here, and the door that answers it — a page or the REST API (the middleware
+# below), the websocket (messaging/consumers.py) — writes the audit line after the
+# answer is decided, outside the transaction that the refusal rolled back. One line
+# per request or frame, whatever the number of checks it made. Asking for a group
+# that does not exist is noted too, so the two cost the same and look the same.
+
+_refusals: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "audit_refusals", default=None
+)
+REFUSAL_STATUSES = frozenset({403, 404})
+
+
+def refusal_noting() -> bool:
+    """Whether a door is collecting refusals now (the access rule notes only then)."""
+    return _refusals.get() is not None
+
+
+def refusal_note(*, group_id: int | None, target: str, need: str, code: str) -> None:
+    """The access rule refused ``need`` on a group (``group_id``: None when no group
+    answers to ``target``); ``code``: ``not_found`` or ``forbidden``."""
+    noted = _refusals.get()
+    if noted is not None:
+        # The last one: the refusal the door answers with (an earlier check may only
+        # have chosen what to show).
+        noted[:] = [
+            {"group_id": group_id, "target": str(target)[:200], "need": need, "code": code}
+        ]
+
+
+@contextlib.contextmanager
+def refusals_collected():
+    """Collect the refusals noted while the block runs (a request, a socket frame)."""
+    noted: list = []
+    token = _refusals.set(noted)
+    try:
+        yield noted
+    finally:
+        _refusals.reset(token)
+
+
+def refusal_record(*, actor, door: str, refusal: dict, ip: str | None = None) -> AuditEntry:
+    """The audit line of one refusal: who, what, from where (``ip``, or the request's)."""
+    entry = audit_entry(
+        actor=actor,
+        action=Action.ACCESS_REFUSED,
+        target=refusal["target"],
+        data={
+            "door": door,
+            "need": refusal["need"],
+            "code": refusal["code"],
+            **({"path": refusal["path"][:200]} if refusal.get("path") else {}),
+        },
+    )
+    entry.group_id = refusal["group_id"]
+    if ip is not None:
+        entry.ip = ip
+    entry.save()
+    return entry
+
+
+def socket_address(scope: dict) -> str | None:
+    """A websocket's client address, as a request's (core.logging.client_address)."""
+    peer = (scope.get("client") or (None,))[0]
+    headers = dict(scope.get("headers") or ())
+    return client_address(peer, headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+
+
+class RefusalAuditMiddleware:
+    """Records the refusal a page or an API request was answered with (403, 404)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with refusals_collected() as noted:
+            response = self.get_response(request)
+        if noted and response.status_code in REFUSAL_STATUSES:
+            door = "api" if request.path.startswith("/api/") else "page"
+            user = getattr(request, "user", None)
+            refusal_record(actor=user, door=door, refusal={**noted[0], "path": request.path})
+        return response

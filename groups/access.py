@@ -20,6 +20,10 @@ The rules that are not a static permission live here too:
 Whoever may not see a group gets ``GroupNotFound``, exactly as for one that does not
 exist, after the same work (one query), so that a closed group's existence stays
 closed. Whoever may see it but not do what they ask gets a ``Forbidden``.
+
+Every refusal is noted for the audit trail (``core.audit.refusal_note``) and written
+by the door that answers it; the note is server-side only, and a group that does not
+exist is noted like one that is hidden, with the same work.
 """
 
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import CharField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import refusal_note, refusal_noting
 from core.errors import Forbidden, NotFound, ObserverOnly, ReadOnly
 
 from .models import ClosedUserGroup, ClosedUserGroupUserObjectPermission, Membership, Role
@@ -92,7 +97,25 @@ def searchable_groups(*, user) -> QuerySet[ClosedUserGroup]:
 
 
 def may(need: Need, *, user, group_id: int) -> bool:
-    return ClosedUserGroup.objects.filter(pk=group_id).filter(granted(need, user=user.pk)).exists()
+    allowed = (
+        ClosedUserGroup.objects.filter(pk=group_id).filter(granted(need, user=user.pk)).exists()
+    )
+    if not allowed:
+        refusal_note(group_id=group_id, target="", need=need, code="forbidden")
+    return allowed
+
+
+def _refused(need: Need, group_lookup: dict, *, group=None, code: str = "not_found") -> None:
+    """Note a refusal for the door's audit line. The group is looked up by what the
+    request named whether it exists or not: one query either way."""
+    if not refusal_noting():
+        return
+    if group is None:
+        group = ClosedUserGroup.objects.filter(**group_lookup).only("pk", "slug").first()
+    target = group.slug if group is not None else " ".join(map(str, group_lookup.values()))
+    refusal_note(
+        group_id=group.pk if group is not None else None, target=target, need=need, code=code
+    )
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,7 @@ def access_group_where(
     user's three permissions and membership beside it.
     """
     if not user.is_authenticated or not user.is_active:
+        _refused(need, group_lookup)
         raise GroupNotFound
     membership = Membership.objects.filter(
         group=OuterRef("pk"), user=user.pk, removed_at__isnull=True
@@ -150,6 +174,7 @@ def access_group_where(
     if group is None or (need == "post" and not group.may_view):
         # Staff read every group, but they post only where they may: elsewhere the
         # group is as absent as for anyone who is not in it.
+        _refused(need, group_lookup, group=group)
         raise GroupNotFound
     return _checked(_access_of(group, user), need)
 
@@ -178,8 +203,10 @@ def _not_a_poster(role: str | None) -> Forbidden:
 
 def _checked(access: GroupAccess, need: Need) -> GroupAccess:
     if need == "post" and not access.may_post:
+        _refused(need, {}, group=access.group, code="forbidden")
         raise _not_a_poster(access.role)
     if need == "manage" and not access.can_manage:
+        _refused(need, {}, group=access.group, code="forbidden")
         raise Forbidden(_("Only the group's coordinators manage its members."))
     return access
 
@@ -239,8 +266,10 @@ def post_rights(*, group_ids, user_ids) -> dict[tuple[int, int], PostRight]:
 def post_refusal(right: PostRight | None, *, status: str) -> Exception | None:
     """Why this post is refused (``None``: it is not), given the group's status."""
     if right is None or not right.may_view:
+        refusal_note(group_id=None, target="", need="post", code="not_found")
         return GroupNotFound()
     if not right.may_post:
+        refusal_note(group_id=None, target="", need="post", code="forbidden")
         return _not_a_poster(right.role)
     if status == ClosedUserGroup.Status.READ_ONLY:
         return ReadOnly(_("This group is read-only: the operation is closed."))

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.audit import refusal_record, socket_address
 from core.fanout import Inbox, backoff, fanout
 from core.metrics import EVENTS_DELIVERED, FANOUT_SECONDS, GAPS_FILLED, SOCKETS
 from core.realtime import user_channel
@@ -58,6 +59,9 @@ from .socket_guard import (
 )
 
 logger = logging.getLogger(__name__)
+# Error frames that refuse access to group data: recorded in the audit trail. A
+# read-only group's refusal is the group's state, not the user's rights.
+REFUSAL_CODES = frozenset({"not_found", "forbidden"})
 
 # 1009 is the protocol's own code for a message too big, which only the websocket
 # layer may send; an application closes with codes from 4000 (daphne refuses 1009,
@@ -112,6 +116,7 @@ class CugConsumer(AsyncWebsocketConsumer):
         self.disconnected = False
         self.counted = False  # in the open-sockets gauge
         self.session_group = None
+        self.refused: dict | None = None  # the refusal a client frame was answered with
         self.cursors = Cursors(live_from=0.0)
         self.timers: list[asyncio.Task] = []
         self.retries: dict[str, int] = {}  # what failed for a dependency: attempts so far
@@ -341,12 +346,31 @@ class CugConsumer(AsyncWebsocketConsumer):
             return
         if frame["type"] in ACTIVITY_FRAMES:
             self.guard.active = True
+        self.refused = None
         try:
             await COMMANDS[frame["type"]](self, frame)
         except Exception as error:
             if not service_unavailable(error):
                 raise
             await self.send_frame(exception_frame(error, group=frame.get("group")))
+        if self.refused is not None:
+            await self._record_refusal(frame["type"], self.refused)
+
+    async def _record_refusal(self, frame_type: str, answer: dict) -> None:
+        """The audit line of a frame refused on group data (one per frame)."""
+        slug = str(answer.get("group") or "")[:80]
+        refusal = {
+            "group_id": self.cursors.group_id(slug) if slug else None,
+            "target": slug,
+            "need": frame_type,
+            "code": answer["code"],
+        }
+        try:
+            await in_database_thread(refusal_record)(
+                actor=self.user, door="socket", refusal=refusal, ip=socket_address(self.scope)
+            )
+        except Exception:
+            logger.exception("the refusal of a socket frame was not recorded")
 
     async def _read_frame(self, raw) -> dict | None:
         """The frame as a dict with a known ``type``; None when it was answered with an error."""
@@ -532,3 +556,9 @@ class CugConsumer(AsyncWebsocketConsumer):
 
     async def send_frame(self, frame: dict):
         await self.send(text_data=json.dumps(frame))
+        if (
+            frame.get("type") == "error"
+            and frame.get("code") in REFUSAL_CODES
+            and frame.get("reason") != "read_only"
+        ):
+            self.refused = frame
