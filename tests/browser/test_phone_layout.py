@@ -198,7 +198,7 @@ WIDE_MESSAGE = (
 )
 
 
-def _wide_world(world, make_user):
+def wide_world(world, make_user):
     matrix = Matrix(world, make_user)
     message_post(
         author=world.officer_fr, group=world.group, body=WIDE_MESSAGE, client_id=uuid.uuid4()
@@ -219,13 +219,10 @@ def _check(page, label: str) -> list[str]:
     return [f"{label}: {problem}" for problem in page.evaluate(CHECK, TOUCH)]
 
 
-def test_every_page_fits_a_phone_and_a_desktop_in_english_and_arabic(
-    world, make_user, live, browser, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
-    matrix = in_thread(_wide_world, world, make_user)
-    screenshots = os.environ.get("CENCOMM_SCREENSHOTS")
-    failures: list[str] = []
+def walk_pages(matrix, live, browser, settings):
+    """Open every page of PAGES once per role and language, at phone size; yields the
+    Playwright page and where it is ("route as role, language"), or a failure string
+    when the page did not answer 200. One context per role and language."""
     roles = sorted({role for page_roles in PAGES.values() for role in page_roles})
     for role in roles:
         user = matrix.users[role]
@@ -251,14 +248,29 @@ def test_every_page_fits_a_phone_and_a_desktop_in_english_and_arabic(
                 response = page.goto(f"{live.url}{url}", wait_until="load")
                 where = f"{route} as {role}, {language}"
                 if response is None or response.status != 200:
-                    failures.append(f"{where}: answered {response and response.status}")
+                    yield None, f"{where}: answered {response and response.status}"
                     continue
                 assert page.get_attribute("html", "dir") == ("rtl" if language == "ar" else "ltr")
-                failures += _check(page, f"{where}, phone 390×844")
-                if screenshots:
-                    shot = Path(screenshots) / f"{route.replace(':', '-')}-{role}-{language}.png"
-                    page.screenshot(path=str(shot), full_page=True)
-                page.set_viewport_size(DESKTOP)
-                failures += _check(page, f"{where}, desktop 1280×800")
+                yield page, where
             context.close()
+
+
+def test_every_page_fits_a_phone_and_a_desktop_in_english_and_arabic(
+    world, make_user, live, browser, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    matrix = in_thread(wide_world, world, make_user)
+    screenshots = os.environ.get("CENCOMM_SCREENSHOTS")
+    failures: list[str] = []
+    for page, where in walk_pages(matrix, live, browser, settings):
+        if page is None:
+            failures.append(where)
+            continue
+        failures += _check(page, f"{where}, phone 390×844")
+        if screenshots:
+            route, role_language = where.split(" as ")
+            name = f"{route.replace(':', '-')}-{role_language.replace(', ', '-')}.png"
+            page.screenshot(path=str(Path(screenshots) / name), full_page=True)
+        page.set_viewport_size(DESKTOP)
+        failures += _check(page, f"{where}, desktop 1280×800")
     assert failures == [], "\n".join(failures)
