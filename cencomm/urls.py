@@ -53,3 +53,8 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# The platform's own error pages, or the JSON error to a script that asked for JSON.
+handler403 = "cencomm.error_views.permission_denied"
+handler404 = "cencomm.error_views.page_not_found"
+handler500 = "cencomm.error_views.server_error"

@@ -398,9 +398,15 @@ def seizure_reject(request: HttpRequest, code: str, uuid) -> HttpResponse:
 @require_POST
 def seizure_undo_review(request: HttpRequest, code: str, uuid) -> HttpResponse:
     """A coordinator returns a validated or rejected seizure to awaiting validation."""
-    return _review(
-        request, code, uuid, lambda s: services.seizure_review_undo(seizure=s, actor=request.user)
-    )
+    access = access_operation(request.user, code)
+    seizure = seizure_for(operation=access.operation, uuid=uuid)
+    try:
+        services.seizure_review_undo(seizure=seizure, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The review was undone: the seizure awaits validation again."))
+    return redirect("operations:seizure", code=access.operation.code, uuid=seizure.client_uuid)
 
 
 @login_required

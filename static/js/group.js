@@ -417,7 +417,10 @@
 
   function showComposerError(text) {
     const error = document.getElementById("composer-error");
-    if (error) error.textContent = text || "";
+    if (!error) return;
+    error.textContent = text || "";
+    // A refusal is shown where the eyes are, and read out (static/js/feedback.js).
+    if (text && window.CencommFeedback) window.CencommFeedback.reveal(error);
   }
 
   function setReadOnly(value) {

@@ -249,7 +249,9 @@
       });
       if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
         const body = await response.json().catch(() => null);
-        if (body && body.error && body.error.code === "forbidden") {
+        // A stale security token (reason "csrf") is not a refusal of the report: like a
+        // session that ended, it waits for the page to be reloaded or the user to log in.
+        if (body && body.error && body.error.code === "forbidden" && body.error.reason !== "csrf") {
           return { kind: "refused", reason: body.error.detail, fields: { __all__: [body.error.detail] } };
         }
         return { kind: "login" };

@@ -20,6 +20,7 @@ const ASSETS = [
   "/static/css/cencomm.css",
   "/static/js/socket.js",
   "/static/js/outbox.js",
+  "/static/js/feedback.js",
   "/static/js/group.js",
   "/static/js/notifications.js",
   "/static/js/seizure_form.js",
