@@ -147,6 +147,20 @@
       return item;
     }
 
+    // Items read from another device's export: each keeps its id, so one already here
+    // (or already sent from here) is not taken twice. Returns how many were taken.
+    async adopt(items) {
+      let added = 0;
+      for (const item of items) {
+        const known = await withStore("readonly", (objects) => objects.index("by_client_uuid").count(item.client_uuid));
+        if (known) continue;
+        await store.add(Object.assign({}, item, { user: this.user, state: "waiting" }));
+        added += 1;
+      }
+      await this.changed();
+      return added;
+    }
+
     async update(item) {
       await store.update(item);
       await this.changed();
@@ -467,11 +481,12 @@
       if (waiting) parts.push(format(T.waiting, { count: waiting }));
       if (refused) parts.push(format(T.refusedCount, { count: refused }));
       if (outbox.loginNeeded && waiting) parts.push(T.login);
-      indicator.textContent = parts.join(" · ");
+      // Always there, to open the outbox (and its import) on a device where nothing waits.
+      indicator.textContent = parts.length ? parts.join(" · ") : T.outbox;
       indicator.dataset.offline = String(offline);
       indicator.dataset.waiting = String(waiting);
       indicator.dataset.refused = String(refused);
-      indicator.hidden = parts.length === 0;
+      indicator.dataset.idle = String(parts.length === 0);
       document.body.dataset.network = offline ? "offline" : "online";
       status.textContent = parts.length ? parts.join(" · ") : T.allSent;
       list.replaceChildren();
@@ -515,6 +530,7 @@
       if (!dialog.open) dialog.showModal();
     });
     document.getElementById("outbox-send").addEventListener("click", () => outbox.flush());
+    wireFiles(outbox, T);
     window.addEventListener("online", () => {
       draw(latest);
       outbox.flush();
@@ -523,25 +539,67 @@
     outbox.subscribe(draw);
   }
 
-  // Logging out wipes this device's copies of the pages and the outbox; what still
-  // waits to be sent would be lost, so the officer is asked first.
+  // The outbox to a file (static/js/outbox_files.js), and a file into the outbox.
+  async function exportOutbox(outbox, T, status) {
+    const names = window.CencommOutboxFiles.exportItems(await outbox.items(), outbox.user);
+    status.textContent = names.length ? format(T.exported, { files: names.join(", ") }) : T.nothingToExport;
+    return names;
+  }
+
+  function wireFiles(outbox, T) {
+    const status = document.getElementById("outbox-file-status");
+    const input = document.getElementById("outbox-import-file");
+    document.getElementById("outbox-export").addEventListener("click", () => exportOutbox(outbox, T, status));
+    document.getElementById("outbox-import").addEventListener("click", () => input.click());
+    input.addEventListener("change", async () => {
+      const [file] = input.files;
+      input.value = "";
+      if (!file) return;
+      const files = window.CencommOutboxFiles;
+      try {
+        const items = await files.readFile(file, outbox.user);
+        const added = await outbox.adopt(items);
+        status.textContent = format(T.imported, { added, already: items.length - added });
+        outbox.flush();
+      } catch (error) {
+        const refused = error instanceof files.FileRefused;
+        status.textContent = refused ? format(T[error.reason], error.values) : T.notOutbox;
+      }
+    });
+  }
+
+  // Logging out wipes this device's copies of the pages and the outbox; what has not
+  // been sent would be lost, so the officer is told how much first, and may export it.
   function guardLogout(outbox) {
     const T = strings();
+    const dialog = document.getElementById("logout-dialog");
+    let leaving = null;
+    async function leave() {
+      await forgetDevice().catch(() => {});
+      leaving.dataset.confirmed = "true";
+      leaving.submit();
+    }
+    document.getElementById("logout-anyway").addEventListener("click", leave);
+    const status = document.getElementById("logout-file-status");
+    document.getElementById("logout-export").addEventListener("click", () => exportOutbox(outbox, T, status));
     document.querySelectorAll("form[data-logout]").forEach((form) => {
-      let confirmed = false;
       form.addEventListener("submit", async (event) => {
-        if (confirmed) return;
+        if (form.dataset.confirmed === "true") return;
         event.preventDefault();
-        let waiting = 0;
+        leaving = form;
+        let unsent = 0;
         try {
-          waiting = (await outbox.items()).filter((item) => item.state !== "sent").length;
+          unsent = (await outbox.items()).filter((item) => item.state !== "sent").length;
         } catch (error) {
-          waiting = 0;
+          unsent = 0;
         }
-        if (waiting && !window.confirm(format(T.logoutConfirm, { count: waiting }))) return;
-        await forgetDevice().catch(() => {});
-        confirmed = true;
-        form.submit();
+        if (!unsent) {
+          await leave();
+          return;
+        }
+        document.getElementById("logout-count").textContent = format(T.logoutConfirm, { count: unsent });
+        status.textContent = "";
+        dialog.showModal();
       });
     });
   }

@@ -125,7 +125,7 @@ def active(world):
     return world
 
 
-def test_a_message_is_posted_from_the_keyboard(active, live, login_page):
+def test_a_message_is_posted_and_the_outbox_opened_from_the_keyboard(active, live, login_page):
     world = active
     page = login_page("officer.fr", PASSWORD)
     page.goto(f"{live.url}/groups/{world.group.slug}/")
@@ -141,6 +141,14 @@ def test_a_message_is_posted_from_the_keyboard(active, live, login_page):
         "#messages .message:not(.is-pending) .message-body:has-text('Typed and sent with the keyboard')"
     ).wait_for()
     assert Message.objects.filter(author=world.officer_fr).count() == 1
+
+    tab_to(page, "#outbox-indicator")
+    assert focus_ring(page)
+    page.keyboard.press("Space")
+    page.locator("#outbox-dialog[open]").wait_for()
+    assert axe_violations(page, "the outbox open") == []
+    page.keyboard.press("Escape")
+    page.locator("#outbox-dialog").wait_for(state="hidden")
 
 
 def test_a_seizure_is_reported_from_the_keyboard(active, live, login_page):

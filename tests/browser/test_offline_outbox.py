@@ -116,7 +116,7 @@ def test_the_group_opens_offline_after_one_visit_and_the_outbox_sends_everything
         colleague.wait_for_selector("#connection[data-state=online]")
 
         context.set_offline(False)
-        page.locator("#outbox-indicator").wait_for(state="hidden", timeout=30000)
+        page.locator("#outbox-indicator[data-idle=true]").wait_for(timeout=30000)
         page.locator("#offline-queue").wait_for(state="hidden")
 
         for text in WRITTEN:
