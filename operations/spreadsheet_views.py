@@ -1,16 +1,16 @@
 """The spreadsheet doors: template, upload, export. Thin: the work is operations.spreadsheets."""
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import spreadsheets
 from .selectors import access_operation
+from .spreadsheet_labels import column_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,6 +34,11 @@ def template(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _report_lines(lines: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """The report's lines with each column named as the reader's sheet names it."""
+    return [(row, column_label(column), text) for row, column, text in lines[:500]]
+
+
 @login_required
 def import_page(request: HttpRequest, code: str) -> HttpResponse:
     access = access_operation(request.user, code, need="post")
@@ -52,7 +57,10 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
             if upload is None:
                 raise spreadsheets.SpreadsheetError(_("Choose a file."))
             if upload.size > settings.SPREADSHEET_MAX_BYTES:
-                raise spreadsheets.SpreadsheetError(_("The file is too large."))
+                raise spreadsheets.SpreadsheetError(
+                    _("The file is larger than %(mb)d MB.")
+                    % {"mb": settings.SPREADSHEET_MAX_BYTES // (1024 * 1024)}
+                )
             report = spreadsheets.seizures_import(
                 reporter=request.user, operation=operation, data=upload.read()
             )
@@ -63,33 +71,9 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
             context["error"] = " ".join(error.messages)
             status = 400
         else:
-            if report.ok:
-                messages.success(
-                    request,
-                    _(
-                        "%(created)d seizures imported, %(updated)d corrected, "
-                        "%(already)d already imported."
-                    )
-                    % {
-                        "created": report.created,
-                        "updated": report.updated,
-                        "already": report.already_there,
-                    },
-                )
-                if report.warnings:
-                    rows = ", ".join(str(row) for row, _column, _text in report.warnings[:20])
-                    messages.warning(
-                        request,
-                        _(
-                            "Rows without an id were recognised by their content (rows "
-                            "%(rows)s%(more)s). Keep the template's ids, or continue from the "
-                            "export, so that a corrected row is recognised."
-                        )
-                        % {"rows": rows, "more": "…" if len(report.warnings) > 20 else ""},
-                    )
-                return redirect("operations:seizures", code=operation.code)
             context["report"] = report
-            status = 400
+            context["problems"] = _report_lines(report.errors or report.warnings)
+            status = 200 if report.ok else 400
     return render(request, "operations/import.html", context, status=status)
 
 

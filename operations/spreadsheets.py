@@ -19,6 +19,7 @@ content (`content_key`) and the report warns about it.
 
 import csv
 import io
+import itertools
 import time
 import uuid
 import zipfile
@@ -28,9 +29,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -41,22 +43,29 @@ from core.vocabularies import VOCABULARIES
 from groups.stream import EventType, event_new, events_append, seqs_take
 from messaging.services import check_may_post, message_data
 
-from .countries import country_choices, currency_choices
 from .models import Operation, Seizure
-from .search import seizures_search_index
-from .seizure_rules import FIELDS, clean_seizure_input
+from .seizure_rules import CHOICES, FIELDS, clean_seizure_input
 from .services import (
     check_accepts_seizures,
     seizure_amend,
     seizure_locked_reason,
     seizure_message,
 )
+from .spreadsheet_labels import (
+    COUNTRY_COLUMNS,
+    SHEET_TITLE,
+    choices_of,
+    column_label,
+    fold,
+    header_name,
+    sheet_titles,
+    to_codes,
+)
 
 # The id last: it is for the platform, not for the officer typing the row.
 COLUMNS = [*FIELDS, "client_uuid"]
 # Read from an export uploaded again; they are the platform's, never imported.
 EXPORT_ONLY_COLUMNS = ("status", "rejection_reason", "reporting_administration")
-ID_ALIASES = ("uuid",)  # the export's id column before it was named as the template's
 REQUIRED_COLUMNS = {
     "seizure_date",
     "reporting_country",
@@ -129,81 +138,114 @@ class _DeadlineStream(io.BytesIO):
 
 
 def template_workbook(*, operation: Operation) -> bytes:
+    """The operation's sheet in the reader's language: labelled columns, drop-down lists
+    of labels that refuse anything else, the codes in a hidden sheet, an id on every row."""
     workbook = Workbook()
     sheet = _template_sheet(workbook)
     ranges = _lists_sheet(workbook)
-    drop_downs = {
-        **{name: name for name in VOCABULARIES},
-        "reporting_country": "countries",
-        "departure_country": "countries",
-        "destination_country": "countries",
-        "currency": "currencies",
-    }
-    _add_drop_downs(sheet, drop_downs=drop_downs, ranges=ranges)
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(column) + 4)
-    _help_sheet(workbook, operation=operation, drop_downs=drop_downs)
+    _add_drop_downs(sheet, columns=COLUMNS, ranges=ranges)
+    _help_sheet(workbook, operation=operation)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
 
 
+def _sheet_title() -> str:
+    # A sheet's title may not hold these characters, nor be longer than 31.
+    return "".join(c for c in str(SHEET_TITLE) if c not in "[]:*?/\\")[:31] or "Seizures"
+
+
 def _template_sheet(workbook: Workbook):
     sheet = workbook.active
-    sheet.title = "Seizures"
-    sheet.append(COLUMNS)
+    sheet.title = _sheet_title()
+    sheet.append([column_label(column) for column in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
     # Every row the officer will type carries its id already: the same row keeps it
     # however often the sheet is uploaded, sorted or added to.
     id_column = len(COLUMNS)
     for row in range(2, TEMPLATE_ROWS + 2):
         sheet.cell(row=row, column=id_column, value=str(uuid.uuid4()))
+    for index, column in enumerate(COLUMNS, start=1):
+        width = max(14, len(column_label(column)) + 4, 38 if column == "client_uuid" else 0)
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    sheet.sheet_view.rightToLeft = translation.get_language_bidi()
     return sheet
 
 
+def _drop_down_lists(columns: list[str]) -> dict[str, str]:
+    """Each column with a drop-down list, to the name of its list (the three country
+    columns share one)."""
+    lists = {}
+    for column in columns:
+        if column in VOCABULARIES:
+            lists[column] = column
+        elif column in COUNTRY_COLUMNS:
+            lists[column] = "countries"
+        elif column == "currency":
+            lists[column] = "currencies"
+    return lists
+
+
 def _lists_sheet(workbook: Workbook) -> dict[str, str]:
-    """A hidden sheet of the allowed values, one list per column; returns each list's
-    cell range."""
+    """A hidden sheet of the allowed values, two columns per list: the labels the
+    drop-downs offer, and beside each its code. Returns each list's range of labels.
+    Written row by row, so that a write-only workbook (the export) takes it too."""
     lists = workbook.create_sheet("Lists")
     lists.sheet_state = "hidden"
-    list_columns = {
-        **{
-            name: [value for value, _label in vocabulary.choices]
-            for name, vocabulary in VOCABULARIES.items()
-        },
-        "countries": [code for code, _name in country_choices()],
-        "currencies": [code for code, _name in currency_choices()],
-    }
+    columns: list[list[str]] = []
     ranges = {}
-    for index, (name, values) in enumerate(list_columns.items(), start=1):
-        letter = get_column_letter(index)
-        lists.cell(row=1, column=index, value=name)
-        for row, value in enumerate(values, start=2):
-            lists.cell(row=row, column=index, value=value)
-        ranges[name] = f"Lists!${letter}$2:${letter}${len(values) + 1}"
+    for column, list_name in _drop_down_lists(COLUMNS).items():
+        if list_name in ranges:
+            continue
+        values = choices_of(column)
+        letter = get_column_letter(len(columns) + 1)
+        columns.append([list_name, *(label for _code, label in values)])
+        columns.append(["code", *(code for code, _label in values)])
+        ranges[list_name] = f"Lists!${letter}$2:${letter}${len(values) + 1}"
+    for row in itertools.zip_longest(*columns):
+        lists.append(row)
     return ranges
 
 
-def _add_drop_downs(sheet, *, drop_downs: dict[str, str], ranges: dict[str, str]) -> None:
-    for column, list_name in drop_downs.items():
-        if column not in COLUMNS:
-            continue
-        letter = get_column_letter(COLUMNS.index(column) + 1)
-        validation = DataValidation(type="list", formula1=ranges[list_name], allow_blank=True)
-        validation.error = _("Choose a value from the list.")
-        validation.errorTitle = column
-        sheet.add_data_validation(validation)
-        validation.add(f"{letter}2:{letter}50001")
+def _add_drop_downs(sheet, *, columns: list[str], ranges: dict[str, str]) -> None:
+    for column, list_name in _drop_down_lists(columns).items():
+        letter = get_column_letter(columns.index(column) + 1)
+        validation = DataValidation(
+            type="list",
+            formula1=ranges[list_name],
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            showInputMessage=True,
+        )
+        # Excel keeps titles to 32 characters and messages to 255.
+        validation.errorTitle = column_label(column)[:32]
+        validation.error = _("Choose a value from the list.")[:255]
+        validation.promptTitle = column_label(column)[:32]
+        validation.prompt = _("Choose from the drop-down list.")[:255]
+        validation.add(f"{letter}2:{letter}{settings.SPREADSHEET_MAX_ROWS + 1}")
+        sheet.data_validations.append(validation)  # a write-only sheet has no add_…
 
 
-def _help_sheet(workbook: Workbook, *, operation: Operation, drop_downs: dict[str, str]) -> None:
-    help_sheet = workbook.create_sheet("Help")
+def _help_sheet(workbook: Workbook, *, operation: Operation) -> None:
+    help_sheet = workbook.create_sheet(_("Help")[:31])
+    help_sheet.sheet_view.rightToLeft = translation.get_language_bidi()
     help_sheet.append([_("Operation"), operation.code, operation.name])
     help_sheet.append(
         [_("Period"), operation.planned_start.isoformat(), operation.planned_end.isoformat()]
     )
+    help_sheet.append(
+        [
+            _(
+                "The lists show the values in your language. A sheet filled in any of the "
+                "platform's languages, or with the codes, imports all the same."
+            )
+        ]
+    )
     help_sheet.append([])
-    help_sheet.append(["column", _("What to write")])
+    help_sheet.append([_("Column"), _("Code"), _("What to write")])
     explanations = {
         "client_uuid": _(
             "The row's identifier, filled in: leave it as it is, and keep it with its row. "
@@ -212,20 +254,18 @@ def _help_sheet(workbook: Workbook, *, operation: Operation, drop_downs: dict[st
             "content, and the export gives every seizure its identifier."
         ),
         "seizure_date": _("Date of seizure, YYYY-MM-DD."),
-        "reporting_country": _("ISO 3166 two-letter code of the reporting country."),
         "transit_countries": _("ISO codes separated by commas, for example ES, PT."),
         "quantity": _("A number greater than zero, with a dot or a comma for decimals."),
         "offenders_count": _("A whole number. No names: the form holds no personal data."),
     }
+    drop_downs = _drop_down_lists(COLUMNS)
     for column in COLUMNS:
-        help_sheet.append(
-            [
-                column,
-                explanations.get(
-                    column, _("Choose from the drop-down list.") if column in drop_downs else ""
-                ),
-            ]
+        explanation = explanations.get(column) or (
+            _("Choose from the drop-down list.") if column in drop_downs else ""
         )
+        help_sheet.append([column_label(column), column, explanation])
+    for letter, width in (("A", 28), ("B", 22), ("C", 90)):
+        help_sheet.column_dimensions[letter].width = width
 
 
 # ---- reading ----------------------------------------------------------------------
@@ -312,6 +352,14 @@ def _check_declared_size(sheet) -> None:
         )
 
 
+def _seizure_sheet(workbook):
+    """The sheet titled as the template's in any language, else the first."""
+    for title in workbook.sheetnames:
+        if fold(title) in sheet_titles():
+            return workbook[title]
+    return workbook.worksheets[0]
+
+
 def _xlsx_rows(data: bytes, *, deadline: Deadline) -> list[tuple[int, list[str]]]:
     _check_zip(data)
     try:
@@ -321,9 +369,7 @@ def _xlsx_rows(data: bytes, *, deadline: Deadline) -> list[tuple[int, list[str]]
     except Exception:
         raise SpreadsheetError(_("The file is not a readable .xlsx workbook.")) from None
     try:
-        sheet = (
-            workbook["Seizures"] if "Seizures" in workbook.sheetnames else workbook.worksheets[0]
-        )
+        sheet = _seizure_sheet(workbook)
         _check_declared_size(sheet)
         # Our own bounds, not the declared ones: one row past the limit is enough to refuse.
         records = sheet.iter_rows(
@@ -371,6 +417,36 @@ def _csv_rows(data: bytes, *, deadline: Deadline) -> list[tuple[int, list[str]]]
     )
 
 
+def _header(cells: list[str]) -> list[str]:
+    """The column each header cell names ("" under a blank one). Labels in any of the
+    platform's languages are read, and the codes; anything else refuses the file."""
+    header = [(header_name(cell) or "") if cell.strip() else "" for cell in cells]
+    known = set(COLUMNS) | set(EXPORT_ONLY_COLUMNS)
+    unknown = [
+        cell.strip()
+        for cell, name in zip(cells, header, strict=True)
+        if cell.strip() and name not in known
+    ]
+    named = [name for name in header if name]
+    twice = sorted({column_label(name) for name in named if named.count(name) > 1})
+    missing = [column_label(name) for name in COLUMNS if name in REQUIRED_COLUMNS - set(header)]
+    if unknown or missing or twice:
+        problems = []
+        if missing:
+            problems.append(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
+        if unknown:
+            problems.append(
+                _("unknown columns: %(columns)s") % {"columns": ", ".join(unknown[:10])}
+            )
+        if twice:
+            problems.append(_("columns named twice: %(columns)s") % {"columns": ", ".join(twice)})
+        raise SpreadsheetError(
+            _("The header row does not match the template (%(problems)s).")
+            % {"problems": "; ".join(problems)}
+        )
+    return header
+
+
 def read_spreadsheet(data: bytes, *, deadline: Deadline | None = None) -> list[tuple[int, dict]]:
     """Rows of a .xlsx or .csv file (recognised by content) as dicts keyed by column,
     each with its row number in the file; blank rows are left out."""
@@ -386,24 +462,7 @@ def read_spreadsheet(data: bytes, *, deadline: Deadline | None = None) -> list[t
     rows = read(data, deadline=deadline)
     if not rows:
         raise SpreadsheetError(_("The file is empty."))
-    header = [value.strip().lower() for value in rows[0][1]]
-    header = ["client_uuid" if name in ID_ALIASES else name for name in header]
-    unknown = [
-        name for name in header if name and name not in COLUMNS and name not in EXPORT_ONLY_COLUMNS
-    ]
-    missing = sorted(REQUIRED_COLUMNS - set(header))
-    if unknown or missing:
-        problems = []
-        if missing:
-            problems.append(_("missing columns: %(columns)s") % {"columns": ", ".join(missing)})
-        if unknown:
-            problems.append(
-                _("unknown columns: %(columns)s") % {"columns": ", ".join(unknown[:10])}
-            )
-        raise SpreadsheetError(
-            _("The header row does not match the template (%(problems)s).")
-            % {"problems": "; ".join(problems)}
-        )
+    header = _header(rows[0][1])
     columns = [(index, name) for index, name in enumerate(header) if name and name in COLUMNS]
     result = []
     for number, row in rows[1:]:
@@ -459,7 +518,7 @@ def seizures_import(*, reporter, operation: Operation, data: bytes) -> ImportRep
     rows = read_spreadsheet(data, deadline=deadline)
     if not rows:
         raise SpreadsheetError(
-            _("The file has no seizure in it, only its header: nothing was imported.")
+            _("The file has no seizures: there is nothing below its header to import.")
         )
     report = ImportReport(rows=len(rows))
     parsed = _parse_rows(rows, operation=operation, report=report, deadline=deadline)
@@ -511,16 +570,34 @@ def _parse_rows(
             continue
         if client_uuid is not None:
             seen[client_uuid] = number
+        # Labels of the drop-down lists, in whichever language, become their codes.
+        row = to_codes(row)
         try:
             cleaned = clean_seizure_input(row, operation=operation)
         except ValidationError as error:
-            for column, messages in error.message_dict.items():
-                report.errors.append(
-                    (number, column if column != "__all__" else "", " ".join(messages))
-                )
+            report.errors.extend(
+                (number, column, problem) for column, problem in _row_problems(error, row)
+            )
             continue
         parsed.append(_Row(number=number, data=row, cleaned=cleaned, client_uuid=client_uuid))
     return parsed
+
+
+def _row_problems(error: ValidationError, row: dict) -> list[tuple[str, str]]:
+    """The rules' errors by column; a value that is not in its list is told the list."""
+    problems = []
+    for column, messages in error.message_dict.items():
+        problem = " ".join(messages)
+        if (
+            column in CHOICES
+            and row.get(column)
+            and fold(row[column]) not in {fold(code) for code, _label in choices_of(column)}
+        ):
+            problem += " " + _("Choose one of: %(values)s.") % {
+                "values": ", ".join(label for _code, label in choices_of(column))
+            }
+        problems.append((column if column != "__all__" else "", problem))
+    return problems
 
 
 def _row_id(text: str, *, seen: dict[uuid.UUID, int]) -> tuple[uuid.UUID | None, str]:
@@ -695,7 +772,6 @@ def seizures_report_many(
     # One frame rings the doorbell; sockets see the jump in seq and read the rest of
     # the import from the database, in order, like any other gap.
     events_append(events, seizures, announce_last_only=True)
-    seizures_search_index(seizures)
     audit_record(
         actor=reporter,
         action=Action.SEIZURES_IMPORTED,
@@ -724,8 +800,12 @@ def _neutral(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_rows(*, operation: Operation):
-    yield EXPORT_COLUMNS
+def export_rows(*, operation: Operation, labels: bool = False):
+    """The header, then one row per seizure, its id last. With ``labels``, as people
+    read them: the columns and the values of the lists in the reader's language;
+    without, the codes (for other programs)."""
+    named = _export_labels() if labels else {}
+    yield [column_label(column) if labels else column for column in EXPORT_COLUMNS]
     queryset = (
         Seizure.objects.filter(operation=operation)
         .select_related("reporting_administration")
@@ -739,7 +819,19 @@ def export_rows(*, operation: Operation):
             "reporting_administration": seizure.reporting_administration.country,
             **{name: getattr(seizure, name) for name in FIELDS},
         }
-        yield [_neutral(values[column]) for column in EXPORT_COLUMNS]
+        yield [
+            _neutral(named[column].get(values[column], values[column]))
+            if column in named
+            else _neutral(values[column])
+            for column in EXPORT_COLUMNS
+        ]
+
+
+def _export_labels() -> dict[str, dict[str, str]]:
+    """Code to label, in the current language, for each column that has a list."""
+    named = {column: dict(choices_of(column)) for column in _drop_down_lists(EXPORT_COLUMNS)}
+    named["status"] = {value: str(label) for value, label in Seizure.Status.choices}
+    return named
 
 
 def export_csv(*, operation: Operation, actor) -> bytes:
@@ -758,9 +850,18 @@ def export_csv(*, operation: Operation, actor) -> bytes:
 
 
 def export_xlsx(*, operation: Operation, actor) -> bytes:
+    """The operation's seizures as the template has them, in the reader's language, with
+    its drop-down lists: an officer continues the export and uploads it again."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Seizures")
-    for row in export_rows(operation=operation):
+    sheet = workbook.create_sheet(_sheet_title())
+    sheet.sheet_view.rightToLeft = translation.get_language_bidi()
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(EXPORT_COLUMNS, start=1):
+        width = max(14, len(column_label(column)) + 4, 38 if column == "client_uuid" else 0)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    ranges = _lists_sheet(workbook)
+    _add_drop_downs(sheet, columns=EXPORT_COLUMNS, ranges=ranges)
+    for row in export_rows(operation=operation, labels=True):
         sheet.append(row)
     output = io.BytesIO()
     workbook.save(output)

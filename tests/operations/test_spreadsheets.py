@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from groups.access import GroupNotFound
@@ -18,6 +19,7 @@ from groups.models import GroupEvent
 from messaging.models import Message
 from operations.models import Operation, Seizure
 from operations.services import operation_set_status, seizure_reject, seizure_validate
+from operations.spreadsheet_labels import column_label, header_name
 from operations.spreadsheets import (
     COLUMNS,
     Deadline,
@@ -65,7 +67,7 @@ def csv_bytes(rows: list[dict], delimiter=";") -> bytes:
 def test_the_template_has_the_columns_and_drop_down_lists(active_world):
     workbook = load_workbook(io.BytesIO(template_workbook(operation=active_world.operation)))
     sheet = workbook["Seizures"]
-    assert [cell.value for cell in sheet[1]] == COLUMNS
+    assert [cell.value for cell in sheet[1]] == [column_label(name) for name in COLUMNS]
     validated = {str(v.sqref).split(":")[0][:-1] for v in sheet.data_validations.dataValidation}
     letters = {column: chr(ord("A") + index) for index, column in enumerate(COLUMNS)}
     for column in (
@@ -454,12 +456,14 @@ def test_the_upload_page_for_each_role(client, active_world):
     upload = io.BytesIO(data)
     upload.name = "seizures.xlsx"
     response = client.post(url, {"file": upload})
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "The file was imported" in response.content.decode()
     assert Seizure.objects.count() == 1
     bad = io.BytesIO(workbook_bytes([seizure_data(quantity="zero")]))
     bad.name = "bad.xlsx"
     page = client.post(url, {"file": bad})
-    assert page.status_code == 400 and "quantity" in page.content.decode()
+    # The column is named as the reader's sheet names it.
+    assert page.status_code == 400 and "<td>Quantity</td>" in page.content.decode()
 
 
 def test_the_import_command(active_world, tmp_path):
@@ -506,7 +510,7 @@ def filled_template(operation, rows: list[dict], *, sheet_file: bytes | None = N
     """The operation's template (or a sheet filled before) with ``rows`` typed in from
     the top, each on a row that came with its id."""
     workbook = load_workbook(io.BytesIO(sheet_file or template_workbook(operation=operation)))
-    sheet = workbook["Seizures"]
+    sheet = workbook.worksheets[0]
     for number, row in enumerate(rows, start=2):
         for index, column in enumerate(COLUMNS, start=1):
             if column == "client_uuid":
@@ -520,8 +524,8 @@ def filled_template(operation, rows: list[dict], *, sheet_file: bytes | None = N
 
 def typed_rows(workbook: bytes) -> list[dict]:
     """The rows of a sheet as the officer left them, each with its id."""
-    sheet = load_workbook(io.BytesIO(workbook))["Seizures"]
-    header = [cell.value for cell in sheet[1]]
+    sheet = load_workbook(io.BytesIO(workbook)).worksheets[0]
+    header = [header_name(cell.value) for cell in sheet[1]]
     rows = []
     for values in sheet.iter_rows(min_row=2, values_only=True):
         row = {
@@ -543,7 +547,7 @@ def test_the_template_carries_a_ready_id_on_every_row_in_the_last_column(active_
     sheet = load_workbook(io.BytesIO(template_workbook(operation=active_world.operation)))[
         "Seizures"
     ]
-    assert [cell.value for cell in sheet[1]][-1] == "client_uuid"
+    assert [cell.value for cell in sheet[1]][-1] == "Row identifier"
     ids = [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert len(ids) >= 1000 and len(set(ids)) == len(ids)
     assert all(uuid.UUID(value) for value in ids)
@@ -686,7 +690,7 @@ def test_the_export_carries_the_ids_and_imports_again_as_already_imported(client
         assert (report.created, report.already_there, report.warnings) == (0, 2, [])
     sheet = load_workbook(io.BytesIO(export_xlsx_bytes(client, world)))["Seizures"]
     header = [cell.value for cell in sheet[1]]
-    assert header[-1] == "client_uuid"
+    assert header[-1] == "Row identifier"
     assert {row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)} == {
         str(value) for value in Seizure.objects.values_list("client_uuid", flat=True)
     }
@@ -702,6 +706,252 @@ def export_xlsx_bytes(client, world) -> bytes:
 def test_an_empty_file_is_reported_as_empty_not_as_nothing_imported(active_world, kind):
     world = active_world
     data = csv_bytes([]) if kind == "header only" else template_workbook(operation=world.operation)
-    with pytest.raises(SpreadsheetError, match="no seizure in it"):
+    with pytest.raises(SpreadsheetError, match="The file has no seizures"):
         seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
     assert counts() == (0, 0, GroupEvent.objects.count())
+
+
+# ---- made for people: labels in the reader's language, read back in any language ----
+
+
+def lists_of(workbook) -> dict[str, dict[str, str]]:
+    """The hidden sheet's lists: for each, label to code."""
+    sheet = workbook["Lists"]
+    lists = {}
+    columns = list(sheet.iter_cols(values_only=True))
+    for labels, codes in zip(columns[::2], columns[1::2], strict=True):
+        lists[labels[0]] = {
+            label: code for label, code in zip(labels[1:], codes[1:], strict=True) if label
+        }
+    return lists
+
+
+def test_the_template_speaks_the_readers_language_and_keeps_the_codes_hidden(active_world):
+    with translation.override("fr"):
+        data = template_workbook(operation=active_world.operation)
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "Saisies"
+    header = [cell.value for cell in sheet[1]]
+    assert header[:3] == ["Date de la saisie", "Pays déclarant", "Lieu"]
+    assert not any("_" in name for name in header), header
+    lists = lists_of(workbook)
+    assert workbook["Lists"].sheet_state == "hidden"
+    assert lists["detection_method"]["Profilage des risques"] == "risk_profiling"
+    assert lists["concealment"]["Mêlé à une cargaison licite"] == "mixed_with_cargo"
+    assert lists["countries"]["France (FR)"] == "FR"
+    # What the drop-downs offer are the labels, never the codes.
+    assert "risk_profiling" not in lists["detection_method"]
+    validations = sheet.data_validations.dataValidation
+    assert len(validations) == 11
+    for validation in validations:
+        assert validation.type == "list"
+        assert validation.showErrorMessage is True
+        assert validation.errorStyle == "stop"
+        assert validation.error == "Choisissez une valeur dans la liste."
+        assert validation.formula1.startswith("Lists!$")
+    by_column = {str(v.sqref).split(":")[0][:-1]: v for v in validations}
+    detection = by_column[chr(ord("A") + COLUMNS.index("detection_method"))]
+    letter = detection.formula1.split("$")[1]
+    offered = [cell.value for cell in workbook["Lists"][letter][1:] if cell.value]
+    assert offered == list(lists["detection_method"])
+
+
+def test_the_id_column_is_last_and_filled_in_whatever_the_language(active_world):
+    with translation.override("ar"):
+        sheet = load_workbook(io.BytesIO(template_workbook(operation=active_world.operation)))
+    sheet = sheet.worksheets[0]
+    assert sheet.sheet_view.rightToLeft
+    header = [cell.value for cell in sheet[1]]
+    assert header_name(header[-1]) == "client_uuid" and header[-1] != "client_uuid"
+    ids = [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert ids and all(uuid.UUID(value) for value in ids)
+
+
+def labelled(row: dict, lists: dict[str, dict[str, str]]) -> dict:
+    """A seizure row as an officer fills it from the drop-downs: labels, not codes."""
+    codes_to_labels = {
+        name: {code: label for label, code in found.items()} for name, found in lists.items()
+    }
+    sources = {
+        "reporting_country": "countries",
+        "departure_country": "countries",
+        "destination_country": "countries",
+    }
+    typed = dict(row)
+    for name, value in row.items():
+        source = sources.get(name, name)
+        if source in codes_to_labels and value:
+            typed[name] = codes_to_labels[source][value]
+    return typed
+
+
+def test_a_french_template_imports_on_an_english_server(active_world):
+    world = active_world
+    with translation.override("fr"):
+        template = template_workbook(operation=world.operation)
+    lists = lists_of(load_workbook(io.BytesIO(template)))
+    row = labelled(
+        seizure_data(detection_method="risk_profiling", concealment="mixed_with_cargo"), lists
+    )
+    assert row["detection_method"] == "Profilage des risques"
+    assert row["reporting_country"] == "France (FR)"
+    data = filled_template(world.operation, [row], sheet_file=template)
+    with translation.override("en"):
+        report = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    assert (report.ok, report.created) == (True, 1), report.errors
+    seizure = Seizure.objects.get()
+    assert (seizure.detection_method, seizure.concealment) == ("risk_profiling", "mixed_with_cargo")
+    assert (seizure.reporting_country, seizure.departure_country) == ("FR", "CO")
+    # The same sheet again, on a server speaking Spanish: already imported.
+    with translation.override("es"):
+        again = seizures_import(reporter=world.officer_fr, operation=world.operation, data=data)
+    assert (again.created, again.already_there) == (0, 1)
+
+
+def test_arabic_headers_and_labels_import_and_codes_still_do(active_world):
+    world = active_world
+    with translation.override("ar"):
+        header = [column_label(name) for name in COLUMNS]
+        lists = lists_of(load_workbook(io.BytesIO(template_workbook(operation=world.operation))))
+    arabic = labelled(seizure_data(location_type="seaport", transport_mode="sea"), lists)
+    assert arabic["location_type"] != "seaport"
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(header)
+    for row in (arabic, seizure_data(place="Le Havre")):  # a second row with codes
+        writer.writerow(
+            [", ".join(row[c]) if isinstance(row.get(c), list) else row.get(c, "") for c in COLUMNS]
+        )
+    report = seizures_import(
+        reporter=world.officer_fr, operation=world.operation, data=output.getvalue().encode()
+    )
+    assert (report.ok, report.created) == (True, 2), report.errors
+    assert set(Seizure.objects.values_list("location_type", flat=True)) == {"seaport", "airport"}
+
+
+def test_a_value_from_no_list_is_refused_with_the_list_and_nothing_is_written(active_world):
+    world = active_world
+    before = counts()
+    rows = [seizure_data(), seizure_data(detection_method="Sniffing pig")]
+    with translation.override("fr"):
+        report = seizures_import(
+            reporter=world.officer_fr, operation=world.operation, data=workbook_bytes(rows)
+        )
+    assert [(row, column) for row, column, _text in report.errors] == [(3, "detection_method")]
+    assert "Profilage des risques" in report.errors[0][2]
+    assert counts() == before
+
+
+def test_a_column_named_twice_in_two_languages_refuses_the_file(active_world):
+    header = [*COLUMNS[:-1], "Lieu"]  # "place" in French, beside "place"
+    with pytest.raises(SpreadsheetError, match="columns named twice: Place"):
+        seizures_import(
+            reporter=active_world.officer_fr,
+            operation=active_world.operation,
+            data=workbook_bytes([seizure_data()], header=header),
+        )
+
+
+def test_the_import_page_shows_what_was_imported_in_the_readers_language(client, active_world):
+    world = active_world
+    url = reverse("operations:seizures_import", kwargs={"code": world.operation.code})
+    sign_in(client, world.officer_fr)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "fr"
+    upload = io.BytesIO(csv_bytes([seizure_data(), seizure_data(place="Lyon")]))
+    upload.name = "sans-id.csv"
+    page = client.post(url, {"file": upload}).content.decode()
+    assert "Le fichier a été importé" in page
+    assert page.count("Identifiant de ligne") == 2  # each row without an id, by its column
+    empty = io.BytesIO(csv_bytes([]))
+    empty.name = "vide.csv"
+    response = client.post(url, {"file": empty})
+    assert response.status_code == 400
+    assert "Le fichier ne contient aucune saisie" in response.content.decode()
+
+
+def test_the_import_command_reads_a_french_template_once(active_world, tmp_path):
+    world = active_world
+    with translation.override("fr"):
+        template = template_workbook(operation=world.operation)
+    lists = lists_of(load_workbook(io.BytesIO(template)))
+    sheet = tmp_path / "saisies.xlsx"
+    sheet.write_bytes(
+        filled_template(world.operation, [labelled(seizure_data(), lists)], sheet_file=template)
+    )
+    out = io.StringIO()
+    call_command(
+        "import_seizures", world.operation.code, str(sheet), "--as", "officer.fr", stdout=out
+    )
+    call_command(
+        "import_seizures", world.operation.code, str(sheet), "--as", "officer.fr", stdout=out
+    )
+    assert out.getvalue().splitlines() == [
+        "1 seizures imported, 0 corrected, 0 already imported (1 rows).",
+        "0 seizures imported, 0 corrected, 1 already imported (1 rows).",
+    ]
+    assert Seizure.objects.count() == 1
+
+
+def test_the_xlsx_export_is_the_readers_sheet_and_continues_in_another_language(
+    client, active_world
+):
+    world = active_world
+    seizures_import(
+        reporter=world.officer_fr,
+        operation=world.operation,
+        data=csv_bytes(
+            [seizure_data(detection_method="risk_profiling"), seizure_data(place="Lyon")]
+        ),
+    )
+    sign_in(client, world.officer_fr)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "fr"
+    export = export_xlsx_bytes(client, world)
+    workbook = load_workbook(io.BytesIO(export))
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "Saisies" and workbook["Lists"].sheet_state == "hidden"
+    header = [cell.value for cell in sheet[1]]
+    assert header[0] == "Statut" and header[-1] == "Identifiant de ligne"
+    first = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    # Both seizures say the same of these.
+    assert first["Méthode de détection"] == "Profilage des risques"
+    assert first["Pays déclarant"] == "France (FR)"
+    assert first["Statut"] == "Soumise"
+    validations = sheet.data_validations.dataValidation
+    assert validations and all(v.errorStyle == "stop" and v.showErrorMessage for v in validations)
+    # An officer adds a row in French and corrects another; an English server reads it.
+    typed = labelled(seizure_data(place="Nice", transit_countries="ES"), lists_of(workbook))
+    sheet.append(["", "", "", *(typed.get(name, "") for name in COLUMNS[:-1]), new_uuid()])
+    lyon = next(
+        row[0].row
+        for row in sheet.iter_rows(min_row=2)
+        if row[header.index("Lieu")].value == "Lyon"
+    )
+    sheet.cell(lyon, header.index("Quantité") + 1, "99")
+    output = io.BytesIO()
+    workbook.save(output)
+    with translation.override("en"):
+        report = seizures_import(
+            reporter=world.officer_fr, operation=world.operation, data=output.getvalue()
+        )
+    assert (report.created, report.updated, report.already_there) == (1, 1, 1), report.errors
+    assert Seizure.objects.get(place="Lyon").quantity == 99
+    assert Seizure.objects.filter(place="Nice").count() == 1
+
+
+def test_an_oversized_upload_is_refused_with_the_limit_and_stores_nothing(
+    client, active_world, settings
+):
+    world = active_world
+    settings.SPREADSHEET_MAX_BYTES = 1024 * 1024
+    url = reverse("operations:seizures_import", kwargs={"code": world.operation.code})
+    sign_in(client, world.officer_fr)
+    rows = [seizure_data(commodity_description=f"row {n}") for n in range(10_000)]
+    upload = io.BytesIO(csv_bytes(rows))
+    assert len(upload.getvalue()) > 1024 * 1024
+    upload.name = "big.csv"
+    before = counts()
+    page = client.post(url, {"file": upload})
+    assert page.status_code == 400
+    assert "The file is larger than 1 MB." in page.content.decode()
+    assert counts() == before
