@@ -52,6 +52,21 @@ urlpatterns = [
         messaging_api.MessageRead.as_view(),
         name="api-message-read",
     ),
+    path(
+        "groups/<slug:slug>/messages/<int:seq>/handling/",
+        messaging_api.MessageHandling.as_view(),
+        name="api-message-handling",
+    ),
+    path(
+        "groups/<slug:slug>/messages/<int:seq>/release/",
+        messaging_api.MessageRelease.as_view(),
+        name="api-message-release",
+    ),
+    path(
+        "groups/<slug:slug>/attachments/<str:token>/handling/",
+        messaging_api.AttachmentHandling.as_view(),
+        name="api-attachment-handling",
+    ),
     path("operations/", operations_api.OperationList.as_view(), name="api-operations"),
     path("operations/<str:code>/", operations_api.OperationDetail.as_view(), name="api-operation"),
     path(
@@ -86,6 +101,16 @@ urlpatterns = [
         "operations/<str:code>/seizures/<uuid:uuid>/undo-review/",
         operations_api.SeizureUndoReview.as_view(),
         name="api-seizure-undo-review",
+    ),
+    path(
+        "operations/<str:code>/seizures/<uuid:uuid>/handling/",
+        operations_api.SeizureHandling.as_view(),
+        name="api-seizure-handling",
+    ),
+    path(
+        "operations/<str:code>/seizures/<uuid:uuid>/release/",
+        operations_api.SeizureRelease.as_view(),
+        name="api-seizure-release",
     ),
     path(
         "operations/<str:code>/seizures/<uuid:uuid>/revise/",

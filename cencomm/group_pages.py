@@ -14,7 +14,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core.vocabularies import vocabulary_labels
+from core.vocabularies import (
+    HandlingCode,
+    InformationGrading,
+    SourceGrading,
+    vocabulary_labels,
+)
 from groups.access import access_group
 from groups.notifications import notification_choices
 from groups.selectors import group_members, groups_of_user
@@ -22,7 +27,7 @@ from groups.web_push import vapid_public_key, web_push_enabled
 from messaging.client_strings import client_strings
 from messaging.history import acknowledged_seqs, message_page, unread_counts
 from messaging.models import Message
-from messaging.services import POSTABLE_KINDS
+from messaging.services import POSTABLE_KINDS, handling_default
 
 
 @login_required
@@ -117,6 +122,10 @@ def group_page(request: HttpRequest, slug: str) -> HttpResponse:
         ),
         "maxLength": settings.MESSAGE_MAX_LENGTH,
         "maxUpload": settings.ATTACHMENT_MAX_BYTES,
+        # Who may release an H2 message: its author's administration (and coordinators).
+        "country": getattr(getattr(request.user.profile, "administration", None), "country", None)
+        if hasattr(request.user, "profile")
+        else None,
         **_notification_config(request.user, group),
     }
     return render(
@@ -131,5 +140,9 @@ def group_page(request: HttpRequest, slug: str) -> HttpResponse:
             "page_config": config,
             "client_strings": {**client_strings(), **_notification_strings()},
             "kinds": [(k, label) for k, label in Message.Kind.choices if k in POSTABLE_KINDS],
+            "handling_codes": HandlingCode.choices,
+            "handling_default": handling_default(group.pk),
+            "source_gradings": SourceGrading.choices,
+            "information_gradings": InformationGrading.choices,
         },
     )

@@ -56,6 +56,9 @@ class AuditEntry(models.Model):
         UNLOCK = "unlock", _("Lockout lifted")
         ACCESS_REFUSED = "access_refused", _("Access refused")
         ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        HANDLING_CHANGED = "handling_changed", _("Handling code changed")
+        ITEM_RELEASED = "item_released", _("Item released outside the operation")
+        MESSAGES_EXPORTED = "messages_exported", _("Messages exported")
 
     # Set when the entry is made, not when it is inserted: the hash covers it.
     at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)

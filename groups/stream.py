@@ -51,6 +51,8 @@ class EventType(StrEnum):
     TRANSFER_STARTED = "transfer.started"
     TRANSFER_PROGRESS = "transfer.progress"
     TRANSFER_FINISHED = "transfer.finished"
+    HANDLING_CHANGED = "handling.changed"
+    HANDLING_RELEASED = "handling.released"
 
 
 MESSAGE_KEYS = frozenset(
@@ -65,6 +67,11 @@ MESSAGE_KEYS = frozenset(
         "client_id",
         "created_at",
         "attachments",
+        "handling_code",
+        "handling_conditions",
+        "source_grading",
+        "information_grading",
+        "released",
     }
 )
 MEMBER_KEYS = frozenset({"user", "role"})
@@ -91,6 +98,20 @@ TRANSFER_KEYS = frozenset(
     }
 )
 
+# A message's, an attachment's or a seizure's handling code changed (core/handling.py).
+HANDLING_KEYS = frozenset(
+    {
+        "item",
+        "ref",
+        "message_seq",
+        "by",
+        "handling_code",
+        "handling_conditions",
+        "source_grading",
+        "information_grading",
+    }
+)
+
 # Each type: (the keys its data always carries, the keys it may carry as well).
 EVENT_KEYS: dict[EventType, tuple[frozenset[str], frozenset[str]]] = {
     EventType.MESSAGE_CREATED: (MESSAGE_KEYS, frozenset()),
@@ -100,7 +121,10 @@ EVENT_KEYS: dict[EventType, tuple[frozenset[str], frozenset[str]]] = {
     EventType.MEMBER_ROLE_CHANGED: (MEMBER_KEYS, frozenset()),
     EventType.GROUP_STATUS: (frozenset({"status"}), frozenset()),
     EventType.OPERATION_STATUS: (frozenset({"status"}), frozenset({"reopened"})),
-    EventType.OPERATION_SETTINGS: (frozenset({"send_to_cen_continuously"}), frozenset()),
+    EventType.OPERATION_SETTINGS: (
+        frozenset({"send_to_cen_continuously"}),
+        frozenset({"default_handling_code", "default_handling_conditions"}),
+    ),
     EventType.SEIZURE_REPORTED: (MESSAGE_KEYS | {"seizure"}, frozenset()),
     EventType.SEIZURE_VALIDATED: (REVIEW_KEYS | {"reason"}, frozenset()),
     EventType.SEIZURE_REJECTED: (REVIEW_KEYS | {"reason"}, frozenset()),
@@ -110,6 +134,11 @@ EVENT_KEYS: dict[EventType, tuple[frozenset[str], frozenset[str]]] = {
     EventType.TRANSFER_STARTED: (TRANSFER_KEYS, frozenset()),
     EventType.TRANSFER_PROGRESS: (TRANSFER_KEYS, frozenset()),
     EventType.TRANSFER_FINISHED: (TRANSFER_KEYS, frozenset()),
+    EventType.HANDLING_CHANGED: (HANDLING_KEYS, frozenset()),
+    EventType.HANDLING_RELEASED: (
+        frozenset({"item", "ref", "message_seq", "by", "administration"}),
+        frozenset(),
+    ),
 }
 
 

@@ -7,13 +7,22 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ExactDecimalField, RequestSerializer, errors, positive_decimal_pattern
+from core.api import (
+    ExactDecimalField,
+    RequestSerializer,
+    errors,
+    from_national_system,
+    positive_decimal_pattern,
+)
 from core.vocabularies import (
     CommodityCategory,
     DetectionMethod,
     Direction,
+    HandlingCode,
+    InformationGrading,
     LocationType,
     SeizureStatus,
+    SourceGrading,
     TransportMode,
     Unit,
 )
@@ -21,10 +30,11 @@ from groups.access import access_group
 
 from . import services
 from .attachments import attachment_upload
-from .history import message_item
+from .history import message_item, message_leaving_group, messages_leaving_group
 from .models import Message
 
 MAX_PAGE = 500
+HANDLING_FIELDS = ("handling_code", "handling_conditions", "source_grading", "information_grading")
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -34,6 +44,17 @@ class AttachmentSerializer(serializers.Serializer):
         choices=["image/jpeg", "image/png", "image/webp", "application/pdf"]
     )
     size = serializers.IntegerField(help_text="Bytes, as stored (images are re-encoded).")
+    handling_code = serializers.ChoiceField(choices=HandlingCode.choices)
+    handling_conditions = serializers.CharField(allow_blank=True, help_text="H3's conditions.")
+
+
+class HandlingFieldsSerializer(serializers.Serializer):
+    """An item's handling code (docs/api.md, "Handling codes")."""
+
+    handling_code = serializers.ChoiceField(choices=HandlingCode.choices)
+    handling_conditions = serializers.CharField(
+        allow_blank=True, help_text="The conditions of an H3 item; empty for the others."
+    )
 
 
 class SeizureCardSerializer(serializers.Serializer):
@@ -60,6 +81,9 @@ class SeizureCardSerializer(serializers.Serializer):
     destination_country = serializers.CharField(allow_blank=True)
     transit_countries = serializers.ListField(child=serializers.CharField())
     rejection_reason = serializers.CharField(allow_blank=True)
+    handling_code = serializers.ChoiceField(choices=HandlingCode.choices)
+    handling_conditions = serializers.CharField(allow_blank=True)
+    released = serializers.BooleanField(help_text="An H2 seizure released for outside.")
 
 
 class MessageSerializer(serializers.Serializer):
@@ -75,6 +99,17 @@ class MessageSerializer(serializers.Serializer):
     attachments = AttachmentSerializer(many=True)
     retracted = serializers.BooleanField(required=False)
     seizure = SeizureCardSerializer(required=False, help_text="For seizure alerts: the alert card.")
+    handling_code = serializers.ChoiceField(choices=HandlingCode.choices)
+    handling_conditions = serializers.CharField(allow_blank=True)
+    source_grading = serializers.CharField(
+        allow_blank=True, help_text="A, B, C or X; empty when not graded."
+    )
+    information_grading = serializers.CharField(
+        allow_blank=True, help_text="1, 2, 3 or 4; empty when not graded."
+    )
+    released = serializers.BooleanField(
+        help_text="An H2 message released by its author's administration for outside the group."
+    )
 
 
 class MessagePageSerializer(serializers.Serializer):
@@ -97,6 +132,35 @@ class MessagePostSerializer(RequestSerializer):
         max_length=settings.ATTACHMENTS_PER_MESSAGE,
         help_text="Tokens of files uploaded to POST /groups/{slug}/attachments/.",
     )
+    handling_code = serializers.CharField(
+        required=False,
+        help_text=f"One of {', '.join(HandlingCode.values)}; the operation's default when left out.",
+    )
+    handling_conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for H3, refused for the others."
+    )
+    source_grading = serializers.CharField(
+        required=False, allow_blank=True, help_text=f"One of {', '.join(SourceGrading.values)}."
+    )
+    information_grading = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=f"One of {', '.join(InformationGrading.values)}.",
+    )
+
+
+class MessageHandlingSerializer(RequestSerializer):
+    handling_code = serializers.CharField(required=False, help_text="H0, H1, H2 or H3.")
+    handling_conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for H3, refused for the others."
+    )
+    source_grading = serializers.CharField(required=False, allow_blank=True)
+    information_grading = serializers.CharField(required=False, allow_blank=True)
+
+
+class AttachmentHandlingSerializer(RequestSerializer):
+    handling_code = serializers.CharField(required=False, help_text="H0, H1, H2 or H3.")
+    handling_conditions = serializers.CharField(required=False, allow_blank=True)
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -106,6 +170,12 @@ class AttachmentUploadSerializer(serializers.Serializer):
             f"at most {settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB. The type is read "
             "from the bytes, never from the name."
         )
+    )
+    handling_code = serializers.CharField(
+        required=False, help_text="H0, H1, H2 or H3; the operation's default when left out."
+    )
+    handling_conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for H3."
     )
 
 
@@ -138,15 +208,17 @@ class MessageList(APIView):
         query = _ListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]
+        queryset = Message.objects.filter(group=access.group, seq__gt=after)
+        item = message_item
+        if from_national_system(request):
+            # Read for outside the group: unreleased H2 items stay in it.
+            queryset, item = messages_leaving_group(queryset), message_leaving_group
         rows = list(
-            Message.objects.filter(group=access.group, seq__gt=after)
-            .select_related("author__profile__administration", "reply_to", "seizure")
+            queryset.select_related("author__profile__administration", "reply_to", "seizure")
             .prefetch_related("attachments")
             .order_by("seq")[: limit + 1]
         )
-        return Response(
-            {"messages": [message_item(m) for m in rows[:limit]], "more": len(rows) > limit}
-        )
+        return Response({"messages": [item(m) for m in rows[:limit]], "more": len(rows) > limit})
 
     @extend_schema(
         operation_id="messages_post",
@@ -166,6 +238,7 @@ class MessageList(APIView):
             kind=data.validated_data["kind"],
             reply_to_seq=data.validated_data.get("reply_to"),
             attachment_tokens=data.validated_data.get("attachments", []),
+            handling={key: data.validated_data.get(key) for key in HANDLING_FIELDS},
         )
         return Response(
             message_item(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -228,14 +301,70 @@ class AttachmentUpload(APIView):
         data = AttachmentUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         attachment = attachment_upload(
-            user=request.user, group=access.group, uploaded_file=data.validated_data["file"]
+            user=request.user,
+            group=access.group,
+            uploaded_file=data.validated_data["file"],
+            handling_code=data.validated_data.get("handling_code"),
+            handling_conditions=data.validated_data.get("handling_conditions"),
         )
-        return Response(
-            {
-                "token": attachment.token,
-                "name": attachment.original_name,
-                "content_type": attachment.content_type,
-                "size": attachment.size,
-            },
-            status=status.HTTP_201_CREATED,
+        return Response(services.attachment_data(attachment), status=status.HTTP_201_CREATED)
+
+
+class MessageHandling(APIView):
+    @extend_schema(
+        operation_id="messages_set_handling",
+        request=MessageHandlingSerializer,
+        responses={200: MessageSerializer, **errors(400, 401, 403, 404)},
+        description="Change a message's handling code or grading: its author or a coordinator. "
+        "What is left out stays as it is. The group hears `handling.changed`.",
+    )
+    def post(self, request, slug: str, seq: int):
+        access = access_group(request.user, slug)
+        data = MessageHandlingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        message = services.message_set_handling(
+            actor=request.user,
+            group=access.group,
+            seq=seq,
+            code=values.get("handling_code"),
+            conditions=values.get("handling_conditions"),
+            source=values.get("source_grading"),
+            information=values.get("information_grading"),
         )
+        return Response(message_item(message))
+
+
+class MessageRelease(APIView):
+    @extend_schema(
+        operation_id="messages_release",
+        request=None,
+        responses={200: MessageSerializer, **errors(400, 401, 403, 404)},
+        description="Release an H2 message for exports and national systems: a member of the "
+        "author's administration or a coordinator. The group hears `handling.released`.",
+    )
+    def post(self, request, slug: str, seq: int):
+        access = access_group(request.user, slug)
+        message = services.message_release(actor=request.user, group=access.group, seq=seq)
+        return Response(message_item(message))
+
+
+class AttachmentHandling(APIView):
+    @extend_schema(
+        operation_id="attachments_set_handling",
+        request=AttachmentHandlingSerializer,
+        responses={200: AttachmentSerializer, **errors(400, 401, 403, 404)},
+        description="Change an attachment's handling code: its uploader or a coordinator.",
+    )
+    def post(self, request, slug: str, token: str):
+        access = access_group(request.user, slug)
+        data = AttachmentHandlingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attachment = services.attachment_set_handling(
+            actor=request.user,
+            group=access.group,
+            token=token,
+            code=data.validated_data.get("handling_code"),
+            conditions=data.validated_data.get("handling_conditions"),
+        )
+        return Response(services.attachment_data(attachment))

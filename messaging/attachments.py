@@ -22,9 +22,11 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from core.errors import Invalid
+from core.handling import handling_clean
 from groups.access import may
 from groups.models import ClosedUserGroup
 
+from .handling import handling_default
 from .models import Attachment
 from .services import check_may_post
 
@@ -117,8 +119,15 @@ def _check_pdf(data: bytes) -> None:
         raise Invalid(_("PDF files with scripts or automatic actions are not accepted."))
 
 
-def attachment_upload(*, user, group: ClosedUserGroup, uploaded_file) -> Attachment:
-    """Check, clean and store one file for a message to come; claimed by ``message_post``."""
+def attachment_upload(
+    *, user, group: ClosedUserGroup, uploaded_file, handling_code=None, handling_conditions=None
+) -> Attachment:
+    """Check, clean and store one file for a message to come; claimed by ``message_post``.
+
+    Its handling code is the uploader's choice, else the operation's default."""
+    handling = handling_clean(
+        code=handling_code, conditions=handling_conditions, default=handling_default(group.pk)
+    )
     if uploaded_file.size > settings.ATTACHMENT_MAX_BYTES:
         raise Invalid(
             {
@@ -151,6 +160,8 @@ def attachment_upload(*, user, group: ClosedUserGroup, uploaded_file) -> Attachm
         content_type=content_type,
         size=len(stored),
         sha256=hashlib.sha256(stored).hexdigest(),
+        handling_code=handling.code,
+        handling_conditions=handling.conditions,
     )
     attachment.file.save(f"{secrets.token_hex(16)}.{extension}", ContentFile(stored), save=False)
     try:

@@ -1,7 +1,9 @@
 """What the pages and the API show of a group's messages: history, unread counts, receipts."""
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 
+from core.handling import may_leave_group
+from core.vocabularies import HandlingCode
 from groups.models import ClosedUserGroup, Membership, Role
 
 from .models import Message, Receipt
@@ -19,6 +21,24 @@ def message_item(message: Message) -> dict:
     if message.is_retracted:
         data.update(html="", attachments=[], retracted=True)
     return data
+
+
+def message_leaving_group(message: Message) -> dict:
+    """A message as it leaves the group (exports, national systems): its attachments
+    marked H2 are left out until the message is released."""
+    data = message_item(message)
+    released = message.released_at is not None
+    data["attachments"] = [
+        attachment
+        for attachment in data["attachments"]
+        if may_leave_group(attachment["handling_code"], released)
+    ]
+    return data
+
+
+def messages_leaving_group(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """The messages that may leave the group: all but the unreleased H2 ones."""
+    return queryset.exclude(handling_code=HandlingCode.H2, released_at__isnull=True)
 
 
 def message_page(*, group: ClosedUserGroup, before_seq: int | None = None) -> dict:

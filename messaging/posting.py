@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_entry
 from core.errors import Invalid
+from core.handling import Handling, handling_clean
 from core.metrics import MESSAGES_POSTED
 from groups.access import (
     GroupNotFound,
@@ -37,6 +38,7 @@ from groups.stream import (
     seqs_take,
 )
 
+from .handling import handling_defaults
 from .models import Attachment, Message
 from .rendering import RENDER_VERSION, render_markdown
 from .search import search_entries_write
@@ -85,15 +87,23 @@ def message_data(message: Message, *, author=None, attachments=()) -> dict:
         "reply_to": message.reply_to.seq if message.reply_to_id else None,
         "client_id": str(message.client_id),
         "created_at": message.created_at.isoformat(),
-        "attachments": [
-            {
-                "token": attachment.token,
-                "name": attachment.original_name,
-                "content_type": attachment.content_type,
-                "size": attachment.size,
-            }
-            for attachment in attachments
-        ],
+        "attachments": [attachment_data(attachment) for attachment in attachments],
+        "handling_code": message.handling_code,
+        "handling_conditions": message.handling_conditions,
+        "source_grading": message.source_grading,
+        "information_grading": message.information_grading,
+        "released": message.released_at is not None,
+    }
+
+
+def attachment_data(attachment: Attachment) -> dict:
+    return {
+        "token": attachment.token,
+        "name": attachment.original_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "handling_code": attachment.handling_code,
+        "handling_conditions": attachment.handling_conditions,
     }
 
 
@@ -168,6 +178,8 @@ class Post:
     kind: object = Message.Kind.TEXT
     reply_to_seq: object = None
     attachment_tokens: list[str] | tuple[str, ...] = ()
+    # The author's choice (core/handling.py); what is left out is the operation's default.
+    handling: dict = dataclasses.field(default_factory=dict)
 
 
 def message_post(
@@ -179,13 +191,18 @@ def message_post(
     kind: str = Message.Kind.TEXT,
     reply_to_seq: int | None = None,
     attachment_tokens: list[str] | tuple[str, ...] = (),
+    handling: dict | None = None,
 ) -> tuple[Message, bool]:
     """Post a message; returns ``(message, created)``.
 
     The same ``client_id`` twice from the same author stores one message: the
-    second call returns the first message with ``created=False``.
+    second call returns the first message with ``created=False``. ``handling``: the
+    author's ``handling_code``, ``handling_conditions``, ``source_grading`` and
+    ``information_grading``, as given (checked here).
     """
-    post = Post(author, group, body, client_id, kind, reply_to_seq, attachment_tokens)
+    post = Post(
+        author, group, body, client_id, kind, reply_to_seq, attachment_tokens, handling or {}
+    )
     (outcome,) = messages_post([post])
     if isinstance(outcome, Exception):
         raise outcome
@@ -244,16 +261,7 @@ def _post_together(posts: list[Post]) -> list:
         else:
             first_of[key] = index
 
-    contents: dict[int, tuple[str, str, str]] = {}
-    for index in first_of.values():
-        post = posts[index]
-        try:
-            if not isinstance(post.kind, str) or post.kind not in POSTABLE_KINDS:
-                raise Invalid({"kind": _("Unknown message kind.")})
-            body = _check_body(post.body)
-            contents[index] = (post.kind, body, render_markdown(body))
-        except ValidationError as error:
-            outcomes[index] = error
+    contents = _contents(posts, list(first_of.values()), outcomes)
 
     created: dict[int, Message] = {}
     if contents:
@@ -271,6 +279,47 @@ def _post_together(posts: list[Post]) -> list:
         else:
             outcomes[index] = (earlier[source], False)
     return outcomes
+
+
+def _contents(posts, indexes: list[int], outcomes) -> dict[int, tuple[str, str, str, Handling]]:
+    """Each new post's kind, body, rendered HTML and handling, checked; a refused
+    post's outcome is its error."""
+    # The operations' default codes, read only for posts that name no code.
+    defaults = handling_defaults(
+        {
+            posts[index].group.pk
+            for index in indexes
+            if not (
+                isinstance(posts[index].handling, dict)
+                and posts[index].handling.get("handling_code")
+            )
+        }
+    )
+    contents = {}
+    for index in indexes:
+        post = posts[index]
+        try:
+            if not isinstance(post.kind, str) or post.kind not in POSTABLE_KINDS:
+                raise Invalid({"kind": _("Unknown message kind.")})
+            body = _check_body(post.body)
+            handling = post_handling(post, default=defaults.get(post.group.pk))
+            contents[index] = (post.kind, body, render_markdown(body), handling)
+        except ValidationError as error:
+            outcomes[index] = error
+    return contents
+
+
+def post_handling(post: Post, *, default: Handling | None) -> Handling:
+    """The post's handling code and grading, checked; the operation's default code."""
+    given = post.handling if isinstance(post.handling, dict) else {}
+    return handling_clean(
+        code=given.get("handling_code"),
+        conditions=given.get("handling_conditions"),
+        source=given.get("source_grading"),
+        information=given.get("information_grading"),
+        default=default,
+        graded=True,
+    )
 
 
 @dataclasses.dataclass
@@ -347,7 +396,7 @@ def _new_messages(posts, keys, contents, checked: _Checked, seqs) -> dict[int, M
     now = timezone.now()
     messages = {}
     for index in checked.accepted:
-        post, (kind, body, html) = posts[index], contents[index]
+        post, (kind, body, html, handling) = posts[index], contents[index]
         messages[index] = Message(
             group=post.group,
             seq=seqs[index],
@@ -359,6 +408,10 @@ def _new_messages(posts, keys, contents, checked: _Checked, seqs) -> dict[int, M
             html=html,
             render_version=RENDER_VERSION,
             created_at=now,
+            handling_code=handling.code,
+            handling_conditions=handling.conditions,
+            source_grading=handling.source,
+            information_grading=handling.information,
         )
     return messages
 

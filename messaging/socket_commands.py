@@ -158,6 +158,7 @@ async def on_message_post(socket: Socket, frame: dict) -> None:
                 kind=frame.get("kind", "text"),
                 reply_to_seq=reply_to,
                 attachment_tokens=attachments,
+                handling={key: frame.get(key) for key in HANDLING_FIELDS},
             )
         )
     except Exception as error:
@@ -212,11 +213,46 @@ async def _seq_action(socket: Socket, frame: dict, service, ok_type: str, user_k
     await socket.send_frame({"type": ok_type, "group": group.slug, "seq": seq})
 
 
+# The handling code and grading a frame may carry (core/handling.py).
+HANDLING_FIELDS = ("handling_code", "handling_conditions", "source_grading", "information_grading")
+
+
+async def on_message_handling(socket: Socket, frame: dict) -> None:
+    """Change a message's handling code or grading: its author or a coordinator."""
+    group = await _group_for_frame(socket, frame)
+    if group is None:
+        return
+    seq = frame.get("seq")
+    if not _is_seq(seq):
+        await socket.send_frame(_invalid("seq", _("seq must be a whole number."), group=group.slug))
+        return
+    try:
+        await in_database_thread(services.message_set_handling)(
+            actor=socket.user,
+            group=group,
+            seq=seq,
+            code=frame.get("handling_code"),
+            conditions=frame.get("handling_conditions"),
+            source=frame.get("source_grading"),
+            information=frame.get("information_grading"),
+        )
+    except Exception as error:
+        await socket.send_frame(exception_frame(error, group=group.slug))
+        return
+    await socket.send_frame({"type": "message.handling.ok", "group": group.slug, "seq": seq})
+
+
+async def on_message_release(socket: Socket, frame: dict) -> None:
+    await _seq_action(socket, frame, services.message_release, "message.release.ok", "actor")
+
+
 COMMANDS = {
     "ping": on_ping,
     "sync": on_sync,
     "message.post": on_message_post,
     "message.retract": on_message_retract,
+    "message.handling": on_message_handling,
+    "message.release": on_message_release,
     "receipt.read": on_receipt_read,
     "receipt.ack": on_receipt_ack,
 }

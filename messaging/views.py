@@ -11,10 +11,13 @@ from core.errors import json_error
 from groups.access import access_group
 
 from .attachments import attachment_for_download, attachment_upload
+from .exports import check_may_export, messages_export_csv
 from .history import can_see_receipts, message_page
 from .history import message_receipts as message_receipts_selector
 from .models import Message
-from .services import message_post
+from .services import attachment_data, message_post
+
+HANDLING_FIELDS = ("handling_code", "handling_conditions", "source_grading", "information_grading")
 
 # ---- the group page's endpoints -------------------------------------------------
 
@@ -44,12 +47,29 @@ def message_post_form(request: HttpRequest, slug: str) -> HttpResponse:
             body=request.POST.get("body", ""),
             client_id=request.POST.get("client_id", ""),
             kind=request.POST.get("kind", Message.Kind.TEXT),
+            handling={key: request.POST.get(key) for key in HANDLING_FIELDS},
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except PermissionDenied as error:
         messages.error(request, str(error))
     return redirect("groups:group", slug=slug)
+
+
+@login_required
+@require_GET
+def messages_export(request: HttpRequest, slug: str) -> HttpResponse:
+    """The group's record as CSV, with each message's handling code: unreleased H2
+    messages are left out (messaging/exports.py)."""
+    access = access_group(request.user, slug)
+    check_may_export(access)
+    response = HttpResponse(
+        messages_export_csv(group=access.group, actor=request.user),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{access.group.slug}-messages.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -75,20 +95,16 @@ def attachment_upload_view(request: HttpRequest, slug: str) -> JsonResponse:
         )
     try:
         attachment = attachment_upload(
-            user=request.user, group=access.group, uploaded_file=uploaded
+            user=request.user,
+            group=access.group,
+            uploaded_file=uploaded,
+            handling_code=request.POST.get("handling_code"),
+            handling_conditions=request.POST.get("handling_conditions"),
         )
     except ValidationError as error:
         fields = error.message_dict if hasattr(error, "error_dict") else {"file": error.messages}
         return json_error(400, "invalid", " ".join(error.messages), fields=fields)
-    return JsonResponse(
-        {
-            "token": attachment.token,
-            "name": attachment.original_name,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-        },
-        status=201,
-    )
+    return JsonResponse(attachment_data(attachment), status=201)
 
 
 @login_required

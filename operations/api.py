@@ -16,6 +16,7 @@ from core.api import (
     ExactDecimalField,
     RequestSerializer,
     errors,
+    from_national_system,
     non_negative_decimal_pattern,
     positive_decimal_pattern,
 )
@@ -24,6 +25,7 @@ from core.vocabularies import (
     Concealment,
     DetectionMethod,
     Direction,
+    HandlingCode,
     LocationType,
     TransportMode,
     Unit,
@@ -31,6 +33,13 @@ from core.vocabularies import (
 from groups.models import Administration
 
 from . import services
+from .handling import (
+    operation_set_default_handling,
+    seizure_leaving_group,
+    seizure_release,
+    seizure_set_handling,
+    seizures_leaving_group,
+)
 from .models import Operation, Seizure, TransferRun
 from .seizure_rules import FIELDS
 from .selectors import (
@@ -67,6 +76,14 @@ class OperationSerializer(serializers.Serializer):
     send_to_cen_continuously = serializers.BooleanField(
         help_text="Validated seizures go to CEN within a minute of their validation while the "
         "operation is active, not only in the final transfer."
+    )
+    default_handling_code = serializers.ChoiceField(
+        choices=HandlingCode.choices,
+        help_text="What new messages, attachments and seizures carry unless their author "
+        "chooses another code.",
+    )
+    default_handling_conditions = serializers.CharField(
+        allow_blank=True, help_text="The conditions of an H3 default."
     )
 
 
@@ -106,8 +123,15 @@ class OperationCreateSerializer(RequestSerializer):
 
 class OperationUpdateSerializer(RequestSerializer):
     send_to_cen_continuously = serializers.BooleanField(
+        required=False,
         help_text="true: validated seizures go to CEN as they are validated, while the operation "
-        "is planned or active; false: only in the final transfer."
+        "is planned or active; false: only in the final transfer.",
+    )
+    default_handling_code = serializers.CharField(
+        required=False, help_text="H0, H1, H2 or H3: the default of the operation's new items."
+    )
+    default_handling_conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for H3, refused for the others."
     )
 
 
@@ -162,6 +186,19 @@ class SeizureReportSerializer(SeizureFieldsSerializer):
     client_uuid = serializers.UUIDField(
         help_text="Made by the client; the same uuid twice stores one seizure."
     )
+    handling_code = serializers.CharField(
+        required=False, help_text="H0, H1, H2 or H3; the operation's default when left out."
+    )
+    handling_conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for H3, refused for the others."
+    )
+
+
+class SeizureHandlingSerializer(RequestSerializer):
+    handling_code = serializers.CharField(required=False, help_text="H0, H1, H2 or H3.")
+    handling_conditions = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for H3, refused for the others."
+    )
 
 
 class SeizureSerializer(SeizureFieldsSerializer):
@@ -172,6 +209,11 @@ class SeizureSerializer(SeizureFieldsSerializer):
     reporting_administration = serializers.CharField()
     created_at = serializers.DateTimeField()
     message_seq = serializers.IntegerField(allow_null=True)
+    handling_code = serializers.ChoiceField(choices=HandlingCode.choices)
+    handling_conditions = serializers.CharField(allow_blank=True)
+    released = serializers.BooleanField(
+        help_text="An H2 seizure released by its reporting administration for outside."
+    )
 
 
 class RejectSerializer(RequestSerializer):
@@ -210,6 +252,8 @@ def operation_payload(operation: Operation) -> dict:
         "status": operation.status,
         "group": operation.group.slug,
         "send_to_cen_continuously": operation.send_to_cen_continuously,
+        "default_handling_code": operation.default_handling_code,
+        "default_handling_conditions": operation.default_handling_conditions,
     }
 
 
@@ -236,6 +280,9 @@ def seizure_payload(seizure: Seizure) -> dict:
         reporting_administration=seizure.reporting_administration.country,
         created_at=seizure.created_at,
         message_seq=seizure.message.seq if seizure.message_id else None,
+        handling_code=seizure.handling_code,
+        handling_conditions=seizure.handling_conditions,
+        released=seizure.released_at is not None,
     )
     return SeizureSerializer(data).data
 
@@ -293,11 +340,20 @@ class OperationDetail(APIView):
         access = access_operation(request.user, code)
         data = OperationUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        operation = services.operation_set_continuous_transfer(
-            operation=access.operation,
-            enabled=data.validated_data["send_to_cen_continuously"],
-            actor=request.user,
-        )
+        values, operation = data.validated_data, access.operation
+        if "default_handling_code" in values or "default_handling_conditions" in values:
+            operation = operation_set_default_handling(
+                operation=operation,
+                actor=request.user,
+                code=values.get("default_handling_code"),
+                conditions=values.get("default_handling_conditions"),
+            )
+        if "send_to_cen_continuously" in values:
+            operation = services.operation_set_continuous_transfer(
+                operation=operation,
+                enabled=values["send_to_cen_continuously"],
+                actor=request.user,
+            )
         return Response(operation_state_payload(operation))
 
 
@@ -357,6 +413,9 @@ class SeizureList(APIView):
         if "reporting_country" in values:
             values["reporting_country"] = values["reporting_country"].upper()
         queryset = seizure_list(operation=access.operation, filters=values)
+        if from_national_system(request):
+            # Read for outside the operation: unreleased H2 seizures stay in it.
+            queryset = seizures_leaving_group(queryset)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response([seizure_payload(s) for s in page])
@@ -390,7 +449,10 @@ class SeizureDetail(APIView):
     )
     def get(self, request, code: str, uuid):
         access = access_operation(request.user, code)
-        return Response(seizure_payload(seizure_for(operation=access.operation, uuid=uuid)))
+        seizure = seizure_for(operation=access.operation, uuid=uuid)
+        if from_national_system(request):
+            seizure = seizure_leaving_group(seizure)
+        return Response(seizure_payload(seizure))
 
 
 class SeizureValidate(APIView):
@@ -440,6 +502,43 @@ class SeizureUndoReview(APIView):
             seizure=seizure_for(operation=access.operation, uuid=uuid), actor=request.user
         )
         return Response(seizure_payload(seizure))
+
+
+class SeizureHandling(APIView):
+    @extend_schema(
+        operation_id="seizures_set_handling",
+        request=SeizureHandlingSerializer,
+        responses={200: SeizureSerializer, **errors(400, 401, 403, 404)},
+        description="Change a seizure's handling code (and its message's): its reporter or a "
+        "coordinator. The group hears `handling.changed`.",
+    )
+    def post(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        data = SeizureHandlingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seizure_set_handling(
+            actor=request.user,
+            seizure=seizure_for(operation=access.operation, uuid=uuid),
+            code=data.validated_data.get("handling_code"),
+            conditions=data.validated_data.get("handling_conditions"),
+        )
+        return Response(seizure_payload(seizure_for(operation=access.operation, uuid=uuid)))
+
+
+class SeizureRelease(APIView):
+    @extend_schema(
+        operation_id="seizures_release",
+        request=None,
+        responses={200: SeizureSerializer, **errors(400, 401, 403, 404)},
+        description="Release an H2 seizure for exports and national systems: a member of the "
+        "reporting administration or a coordinator. The group hears `handling.released`.",
+    )
+    def post(self, request, code: str, uuid):
+        access = access_operation(request.user, code)
+        seizure_release(
+            actor=request.user, seizure=seizure_for(operation=access.operation, uuid=uuid)
+        )
+        return Response(seizure_payload(seizure_for(operation=access.operation, uuid=uuid)))
 
 
 class SeizureRevise(APIView):

@@ -8,6 +8,7 @@ from core.vocabularies import (
     Concealment,
     DetectionMethod,
     Direction,
+    HandlingCode,
     LocationType,
     TransportMode,
     Unit,
@@ -100,9 +101,20 @@ class SeizureForm(forms.Form):
     offenders_count = forms.IntegerField(
         label=_("Number of offenders"), required=False, min_value=0
     )
+    handling_code = forms.ChoiceField(
+        label=_("Handling code"),
+        choices=HandlingCode.choices,
+        help_text=_("How the seizure may be used; the operation's default is chosen."),
+    )
+    handling_conditions = forms.CharField(
+        label=_("Conditions (H3 only)"), max_length=200, required=False
+    )
 
-    def __init__(self, *args, reporting_country: str = "", **kwargs):
+    def __init__(self, *args, reporting_country: str = "", handling=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if handling is not None and not self.is_bound:
+            self.initial.setdefault("handling_code", handling.code)
+            self.initial.setdefault("handling_conditions", handling.conditions)
         countries = list(country_choices())
         for name in ("reporting_country", "departure_country", "destination_country"):
             self.fields[name].choices = _blank(countries)
@@ -111,6 +123,15 @@ class SeizureForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("reporting_country", reporting_country)
             self.initial.setdefault("seizure_date", datetime.date.today().isoformat())
+
+
+class HandlingForm(forms.Form):
+    """An item's handling code, as its author or a coordinator changes it."""
+
+    handling_code = forms.ChoiceField(label=_("Handling code"), choices=HandlingCode.choices)
+    handling_conditions = forms.CharField(
+        label=_("Conditions (H3 only)"), max_length=200, required=False
+    )
 
 
 class RejectForm(forms.Form):

@@ -16,6 +16,7 @@ from core.errors import Forbidden
 from core.vocabularies import VOCABULARIES
 
 from .countries import country_name
+from .handling import seizures_leaving_group
 from .models import Operation, Seizure
 from .report_pdf import html_to_pdf
 from .selectors import OperationAccess, access_operation, dashboard_totals
@@ -83,8 +84,10 @@ def operation_report(*, operation: Operation) -> dict:
         run.operation = operation
         run.summary = transfer_summary(run)
 
+    validated = Seizure.objects.filter(operation=operation, status=Seizure.Status.VALIDATED)
+    # The report leaves the group (a PDF is passed on): unreleased H2 seizures stay out.
     seizures = (
-        Seizure.objects.filter(operation=operation, status=Seizure.Status.VALIDATED)
+        seizures_leaving_group(validated)
         .select_related("reporting_administration")
         .order_by("seizure_date", "reporting_country", "created_at")
     )
@@ -116,6 +119,7 @@ def operation_report(*, operation: Operation) -> dict:
         "quality_fields": [(name, labels[name]) for name in quality["fields"]],
         "transfers": runs,
         "seizures": seizures,
+        "seizures_kept": validated.count() - seizures.count(),
     }
 
 

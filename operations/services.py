@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import Action, audit_entry, audit_record
 from core.errors import Forbidden, Invalid
+from core.handling import Handling
 from core.metrics import MESSAGES_POSTED
 from core.vocabularies import CommodityCategory, Unit
 from groups.access import may
@@ -22,6 +23,7 @@ from messaging.models import Message
 from messaging.rendering import RENDER_VERSION, render_markdown
 from messaging.services import check_poster, message_data
 
+from .handling import clean_seizure_with_handling
 from .models import Operation, Seizure, TransferRun
 from .search import seizures_search_index
 from .seizure_rules import clean_seizure_input, parse_client_uuid
@@ -301,9 +303,13 @@ def seizure_summary(cleaned: dict) -> str:
     }
 
 
-def seizure_message(*, group, seq: int, reporter, client_uuid, cleaned: dict) -> Message:
-    """The group message that announces a new seizure (its summary as body), not saved."""
+def seizure_message(
+    *, group, seq: int, reporter, client_uuid, cleaned: dict, handling: Handling | None = None
+) -> Message:
+    """The group message that announces a new seizure (its summary as body), not saved;
+    it carries the seizure's handling code."""
     body = seizure_summary(cleaned)
+    handling = handling or Handling()
     return Message(
         group=group,
         seq=seq,
@@ -313,6 +319,8 @@ def seizure_message(*, group, seq: int, reporter, client_uuid, cleaned: dict) ->
         body=body,
         html=render_markdown(body),
         render_version=RENDER_VERSION,
+        handling_code=handling.code,
+        handling_conditions=handling.conditions,
     )
 
 
@@ -322,7 +330,8 @@ def seizure_report(
     """Store a seizure and its alert message in one transaction; ``(seizure, created)``.
 
     The same ``client_uuid`` twice stores one seizure (the offline queue and the
-    spreadsheet import resend safely).
+    spreadsheet import resend safely). ``data`` may carry the reporter's
+    ``handling_code`` and ``handling_conditions``; else the operation's default.
     """
     client_uuid = parse_client_uuid(client_uuid)
     existing = Seizure.objects.filter(client_uuid=client_uuid).first()
@@ -330,7 +339,7 @@ def seizure_report(
         if existing.reported_by_id != reporter.pk or existing.operation_id != operation.pk:
             raise Invalid({"client_uuid": _("This client_uuid was already used.")})
         return existing, False
-    cleaned = clean_seizure_input(data, operation=operation)
+    cleaned, handling = clean_seizure_with_handling(data, operation=operation)
     administration = getattr(getattr(reporter, "profile", None), "administration", None)
     if administration is None:
         raise Invalid(
@@ -341,7 +350,12 @@ def seizure_report(
         seq = check_poster(group=group, author=reporter)
         check_accepts_seizures(operation)
         message = seizure_message(
-            group=group, seq=seq, reporter=reporter, client_uuid=client_uuid, cleaned=cleaned
+            group=group,
+            seq=seq,
+            reporter=reporter,
+            client_uuid=client_uuid,
+            cleaned=cleaned,
+            handling=handling,
         )
         message.save()
         seizure = Seizure.objects.create(
@@ -350,6 +364,8 @@ def seizure_report(
             reported_by=reporter,
             reporting_administration=administration,
             message=message,
+            handling_code=handling.code,
+            handling_conditions=handling.conditions,
             **cleaned,
         )
         seizures_search_index([seizure])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, spreadsheet_views, transfer_views, views
+from . import handling_views, report_views, spreadsheet_views, transfer_views, views
 
 app_name = "operations"
 urlpatterns = [
@@ -51,4 +51,15 @@ urlpatterns = [
         name="seizure_undo_review",
     ),
     path("<str:code>/seizures/<uuid:uuid>/correct/", views.seizure_correct, name="seizure_correct"),
+    path(
+        "<str:code>/seizures/<uuid:uuid>/handling/",
+        handling_views.seizure_handling_change,
+        name="seizure_handling",
+    ),
+    path(
+        "<str:code>/seizures/<uuid:uuid>/release/",
+        handling_views.seizure_release_view,
+        name="seizure_release",
+    ),
+    path("<str:code>/handling/", handling_views.operation_default_handling, name="default_handling"),
 ]

@@ -17,7 +17,9 @@ from messaging.client_strings import client_strings, offline_strings
 
 from . import services
 from .countries import country_name
-from .forms import OperationForm, RejectForm, SeizureForm
+from .forms import HandlingForm, OperationForm, RejectForm, SeizureForm
+from .handling import operation_handling
+from .handling_views import seizure_handling
 from .models import Operation, Seizure
 from .selectors import (
     access_operation,
@@ -113,6 +115,12 @@ def operation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "counts": seizure_status_counts(operation=operation),
             "steps": steps,
             "may_send_continuously": operation.status in services.CONTINUOUS_TRANSFER_STATUSES,
+            "default_handling_form": HandlingForm(
+                initial={
+                    "handling_code": operation.default_handling_code,
+                    "handling_conditions": operation.default_handling_conditions,
+                }
+            ),
         },
     )
 
@@ -242,7 +250,11 @@ def seizure_new(request: HttpRequest, code: str) -> HttpResponse:
     """The simplified seizure form. It works offline: see static/js/seizure_form.js."""
     access = access_operation(request.user, code, need="post")
     operation = access.operation
-    form = SeizureForm(request.POST or None, reporting_country=_reporting_country(request.user))
+    form = SeizureForm(
+        request.POST or None,
+        reporting_country=_reporting_country(request.user),
+        handling=operation_handling(operation),
+    )
     status = 200
     if request.method == "POST":
         data = {name: request.POST.get(name, "") for name in form.fields}
@@ -340,6 +352,7 @@ def seizure_detail(request: HttpRequest, code: str, uuid) -> HttpResponse:
             "group": access.operation.group,
             "seizure": seizure,
             "reject_form": RejectForm(),
+            "handling": seizure_handling(access=access, seizure=seizure, user=request.user),
             "transit_names": [country_name(code) for code in seizure.transit_countries],
             "can_review": access.is_coordinator and seizure.status == Seizure.Status.SUBMITTED,
             "can_correct": seizure.reported_by_id == request.user.pk

@@ -211,6 +211,11 @@ ROWS = [
         expect=_with(READ_GROUP, observer=403),
         kwargs={"slug": "slug", "seq": "alert_seq"},
     ),
+    Row(
+        "messaging:export",
+        expect=_with(MANAGE_GROUP, coordinator=200, staff=200),
+        kwargs={"slug": "slug"},
+    ),
     Row("audit", expect={**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, "staff": 200}),
     Row(
         "operation_audit",
@@ -313,6 +318,28 @@ ROWS = [
         expect=MANAGE_GROUP,
         kwargs={"code": "code", "uuid": "seizure_uuid"},
     ),
+    # Handling codes: the reporter (the matrix's member) or a coordinator changes one; the
+    # matrix's seizure is H0, so a release is refused with its reason on the page (302).
+    Row(
+        "operations:seizure_handling",
+        "post",
+        expect=_with(MANAGE_GROUP, member=302),
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
+        data={"handling_code": "H1"},
+    ),
+    Row(
+        "operations:seizure_release",
+        "post",
+        expect=_with(MANAGE_GROUP, member=302),
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
+    ),
+    Row(
+        "operations:default_handling",
+        "post",
+        expect=MANAGE_GROUP,
+        kwargs={"code": "code"},
+        data={"handling_code": "H1"},
+    ),
     Row(
         "operations:seizure_correct",
         expect=_with(READ_GROUP, observer=403, coordinator=403, staff=403),
@@ -402,6 +429,30 @@ ROWS = [
         expect=_with(API_READ, staff=404),
         kwargs={"slug": "slug", "seq": "alert_seq"},
     ),
+    # The alert's author (the matrix's member) or a coordinator changes its code; the
+    # alert is H0, so a release is refused as bad input (400).
+    Row(
+        "api-message-handling",
+        "post",
+        expect=_with(API_READ, observer=403),
+        kwargs={"slug": "slug", "seq": "alert_seq"},
+        data={"handling_code": "H1"},
+        json_body=True,
+    ),
+    Row(
+        "api-message-release",
+        "post",
+        expect=_with(API_READ, observer=403, member=400, coordinator=400, staff=400),
+        kwargs={"slug": "slug", "seq": "alert_seq"},
+    ),
+    Row(
+        "api-attachment-handling",
+        "post",
+        expect=_with(API_READ, observer=403),
+        kwargs={"slug": "slug", "token": "attachment_token"},
+        data={"handling_code": "H1"},
+        json_body=True,
+    ),
     Row("api-operations", expect=API_SIGNED_IN),
     Row(
         "api-operations",
@@ -468,6 +519,20 @@ ROWS = [
         "api-seizure-undo-review",
         "post",
         expect=_with(API_MANAGE, coordinator=400, staff=400),
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
+    ),
+    Row(
+        "api-seizure-handling",
+        "post",
+        expect=_with(API_READ, observer=403),
+        kwargs={"code": "code", "uuid": "seizure_uuid"},
+        data={"handling_code": "H1"},
+        json_body=True,
+    ),
+    Row(
+        "api-seizure-release",
+        "post",
+        expect=_with(API_READ, observer=403, member=400, coordinator=400, staff=400),
         kwargs={"code": "code", "uuid": "seizure_uuid"},
     ),
     # The matrix's seizure awaits validation: a coordinator amends only validated ones (400).

@@ -18,6 +18,7 @@
   const composer = document.getElementById("composer");
   const lang = document.documentElement.lang || "en";
   const outbox = window.CencommOutbox;
+  const Handling = window.CencommHandling;
 
   const pending = new Map(); // client_id -> {element}, the previews of what is not in the list yet
   const queuedAcks = new Set(); // seqs acknowledged on this device, not yet by the server
@@ -71,6 +72,7 @@
     head.append(time);
     head.append(el("span", "seq", `#${data.seq}`));
     item.append(head);
+    item.append(el("div", "handling-slot"));
     if (data.reply_to) {
       const ref = el("a", "reply-ref", format(T.inReplyTo, { seq: data.reply_to }));
       ref.href = `#m-${data.reply_to}`;
@@ -92,6 +94,8 @@
     const actions = item.querySelector(".message-actions");
     actions.replaceChildren();
     attachments.replaceChildren();
+    if (!data.retracted) item.handlingData = data;
+    drawHandling(item);
     if (data.retracted) {
       item.classList.add("retracted");
       body.replaceChildren(el("em", "muted", T.retracted));
@@ -106,6 +110,7 @@
       link.setAttribute("download", "");
       const entry = el("li");
       entry.append(link, el("span", "muted", ` ${formatSize(file.size)}`));
+      if (file.handling_code && file.handling_code !== "H0") entry.append(el("span", `badge handling-badge handling-${file.handling_code}`, file.handling_code));
       attachments.append(entry);
     });
     if (config.canPost && !readOnly && !removed) {
@@ -168,6 +173,41 @@
     }
     card.append(foot);
     return card;
+  }
+
+  // The message's handling code and grading, and what the reader may do about them.
+  function drawHandling(item) {
+    const slot = item.querySelector(".handling-slot");
+    const data = item.handlingData;
+    if (!slot || !data) return;
+    const actions = [];
+    const coordinator = config.role === "coordinator" || config.role === "staff";
+    if (data.kind !== "seizure" && !removed && (data.author === config.user || coordinator)) {
+      actions.push({ label: T.handlingChange, run: () => Handling.openDialog(data, (frame) => socket.send(Object.assign({ type: "message.handling", group: config.group, seq: data.seq }, frame))) });
+    }
+    if (data.kind !== "seizure" && !removed && data.handling_code === "H2" && !data.released && (coordinator || (config.country && data.country === config.country))) {
+      actions.push({ label: T.handlingRelease, run: () => socket.send({ type: "message.release", group: config.group, seq: data.seq }) });
+    }
+    slot.replaceChildren(Handling.banner(data, actions));
+  }
+
+  function updateHandling(event, data) {
+    const item = data.message_seq ? document.getElementById(`m-${data.message_seq}`) : null;
+    if (item && item.handlingData) {
+      const current = item.handlingData;
+      if (event.event === "handling.released") current.released = true;
+      else if (data.item === "attachment") {
+        (current.attachments || []).forEach((file) => {
+          if (file.token === data.ref) Object.assign(file, { handling_code: data.handling_code, handling_conditions: data.handling_conditions });
+        });
+      } else {
+        ["handling_code", "handling_conditions", "source_grading", "information_grading"].forEach((key) => { current[key] = data[key]; });
+        if (current.seizure) Object.assign(current.seizure, { handling_code: data.handling_code, handling_conditions: data.handling_conditions });
+      }
+      fillMessage(item, current);
+    }
+    const words = event.event === "handling.released" ? T.handlingReleasedBy : T.handlingChangedBy;
+    insertInOrder(renderSystem(event.seq, format(words, { user: data.by, seq: data.message_seq || "—", code: data.handling_code || "H2" })));
   }
 
   function updateSeizure(data) {
@@ -241,6 +281,10 @@
       case "seizure.review_undone":
         updateSeizure(data);
         insertInOrder(renderSystem(event.seq, format(data.undone === "rejected" ? T.seizureRejectionUndone : T.seizureValidationUndone, { user: data.by })));
+        break;
+      case "handling.changed":
+      case "handling.released":
+        updateHandling(event, data);
         break;
       case "operation.status":
         insertInOrder(renderSystem(event.seq, format(T.statusChanged, { status: T[`operation_${data.status}`] || data.status })));
@@ -461,6 +505,7 @@
     document.getElementById("composer-files").append(entry);
     const form = new FormData();
     form.append("file", file);
+    Handling.uploadFields(form);
     try {
       const response = await fetch(config.uploadUrl, {
         method: "POST",
@@ -497,7 +542,7 @@
     const body = bodyInput.value.trim();
     if (!body || readOnly || removed) return;
     showComposerError("");
-    const frame = { kind: document.getElementById("composer-kind").value, body };
+    const frame = Object.assign({ kind: document.getElementById("composer-kind").value, body }, Handling.composerFrame());
     if (replyTo) frame.reply_to = replyTo;
     if (uploads.length) frame.attachments = uploads.map((item) => item.token);
     // Emptied before the first await: what the user types next is not wiped with it.

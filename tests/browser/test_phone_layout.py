@@ -71,6 +71,7 @@ NOT_PAGES = {
     "messaging:history": "JSON",
     "messaging:attachment_download": "a file",
     "messaging:receipts": "JSON",
+    "messaging:export": "CSV",
     "operations:transfer_status": "JSON",
     "operations:transfer_report": "CSV",
     "operations:report_pdf": "PDF",

@@ -52,6 +52,20 @@ EXPECT = {
         "coordinator": "error:forbidden",
         **NOT_MEMBER,
     },
+    # The alert's author (the member) or a coordinator changes its handling code; the
+    # alert is H0, so a release is refused as bad input.
+    "message.handling": {
+        "observer": "error:forbidden",
+        "member": "message.handling.ok",
+        "coordinator": "message.handling.ok",
+        **NOT_MEMBER,
+    },
+    "message.release": {
+        "observer": "error:forbidden",
+        "member": "error:invalid",
+        "coordinator": "error:invalid",
+        **NOT_MEMBER,
+    },
     "receipt.read": {
         "observer": "receipt.read.ok",
         "member": "receipt.read.ok",
@@ -79,6 +93,8 @@ def frame_for(action: str, slug: str, seq: int) -> dict:
             "client_id": str(uuid.uuid4()),
             "body": "hello",
         }
+    if action == "message.handling":
+        return {"type": action, "group": slug, "seq": seq, "handling_code": "H1"}
     return {"type": action, "group": slug, "seq": seq}
 
 

@@ -110,6 +110,11 @@ def test_post_stores_the_message_and_its_event_then_broadcasts_it(world, emitted
         "client_id": str(client_id),
         "created_at": message.created_at.isoformat(),
         "attachments": [],
+        "handling_code": "H0",
+        "handling_conditions": "",
+        "source_grading": "",
+        "information_grading": "",
+        "released": False,
     }
     assert len(sent) == 1
     assert (sent[0]["type"], sent[0]["group_id"], sent[0]["seq"]) == (
@@ -142,8 +147,9 @@ def test_post_costs_a_few_queries(world, django_assert_max_num_queries):
     post(world.officer_fr, world.group, "warm-up")
     # Idempotency look-up, seq + lock, membership check, one statement for the
     # message, its event, its audit line and the read cursor (on PostgreSQL; one each
-    # elsewhere, and the time kept), the audit chain's lock, and the savepoint around them.
-    with django_assert_max_num_queries(7 if connection.vendor == "postgresql" else 11):
+    # elsewhere, and the time kept), the audit chain's lock, and the savepoint around them; and the operation's
+    # default handling code, for a post that names none.
+    with django_assert_max_num_queries(8 if connection.vendor == "postgresql" else 12):
         post(world.officer_fr, world.group, "counted")
 
 
@@ -250,8 +256,9 @@ def test_a_batch_costs_the_same_few_queries_however_many_posts_it_holds(
     ]
     # Resend look-up, group locks and seqs, memberships, one statement for messages,
     # events, audit lines and read cursors (on PostgreSQL; one each elsewhere, and
-    # the time kept), the audit chain's lock, and the savepoint around them.
-    with django_assert_max_num_queries(7 if connection.vendor == "postgresql" else 12):
+    # the time kept), the audit chain's lock, and the savepoint around them; and the groups' default handling
+    # codes, in one query, for posts that name none.
+    with django_assert_max_num_queries(8 if connection.vendor == "postgresql" else 13):
         outcomes = messages_post(batch)
     assert all(created for _message, created in outcomes)
     for group in groups:
