@@ -22,8 +22,9 @@
   const supported = "Notification" in window;
   const pushSupported = Boolean(config.webPush && config.vapidKey && "serviceWorker" in navigator && "PushManager" in window);
 
-  // What the page showed, for whoever needs to know (the browser tests read it).
-  const hook = { shown: [] };
+  // What the page showed, for whoever needs to know (the browser tests read it); the
+  // group page hands every event of its socket to onEvent.
+  const hook = { shown: [], onEvent };
   window.cencommNotifications = hook;
 
   function deviceOn() {
@@ -126,8 +127,13 @@
     if (!supported || Notification.permission !== "granted" || !deviceOn()) return;
     if (document.visibilityState === "visible") return;
     if ((event.data || {}).author === config.user) return;
-    const kind = kindOf(event);
-    if (kind && choices[group] && choices[group][kind]) show(group, kind).catch(() => {});
+    // Whatever goes wrong here must not keep the page from showing the event.
+    try {
+      const kind = kindOf(event);
+      if (kind && choices[group] && choices[group][kind]) show(group, kind).catch(() => {});
+    } catch (error) {
+      /* no notification */
+    }
   }
 
   /* ---- the device -------------------------------------------------------------- */
@@ -222,6 +228,4 @@
       subscribePush().catch(() => {});
     }
   }
-
-  hook.onEvent = onEvent;
 })();
