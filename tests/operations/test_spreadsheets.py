@@ -862,6 +862,7 @@ def test_the_import_page_shows_what_was_imported_in_the_readers_language(client,
     upload.name = "sans-id.csv"
     page = client.post(url, {"file": upload}).content.decode()
     assert "Le fichier a été importé" in page
+    assert "Le modèle est dans votre langue" in page
     assert page.count("Identifiant de ligne") == 2  # each row without an id, by its column
     empty = io.BytesIO(csv_bytes([]))
     empty.name = "vide.csv"
