@@ -44,6 +44,7 @@ from groups.stream import EventType, event_new, events_append, seqs_take
 from messaging.services import check_may_post, message_data
 
 from .models import Operation, Seizure
+from .search import seizures_search_index
 from .seizure_rules import CHOICES, FIELDS, clean_seizure_input
 from .services import (
     check_accepts_seizures,
@@ -772,6 +773,7 @@ def seizures_report_many(
     # One frame rings the doorbell; sockets see the jump in seq and read the rest of
     # the import from the database, in order, like any other gap.
     events_append(events, seizures, announce_last_only=True)
+    seizures_search_index(seizures)
     audit_record(
         actor=reporter,
         action=Action.SEIZURES_IMPORTED,
