@@ -34,12 +34,9 @@ HANDLING_INPUT = ("handling_code", "handling_conditions")
 
 def operation_handling(operation: Operation) -> Handling:
     """The operation's default as the database has it now, not as the caller's copy."""
-    code, conditions = (
-        Operation.objects.filter(pk=operation.pk)
-        .values_list("default_handling_code", "default_handling_conditions")
-        .first()
-        or (operation.default_handling_code, operation.default_handling_conditions)
-    )
+    code, conditions = Operation.objects.filter(pk=operation.pk).values_list(
+        "default_handling_code", "default_handling_conditions"
+    ).first() or (operation.default_handling_code, operation.default_handling_conditions)
     return Handling(code=code, conditions=conditions)
 
 

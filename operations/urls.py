@@ -61,5 +61,7 @@ urlpatterns = [
         handling_views.seizure_release_view,
         name="seizure_release",
     ),
-    path("<str:code>/handling/", handling_views.operation_default_handling, name="default_handling"),
+    path(
+        "<str:code>/handling/", handling_views.operation_default_handling, name="default_handling"
+    ),
 ]
