@@ -43,6 +43,7 @@ COLUMN_LABELS = {
     "status": _("Status"),
     "rejection_reason": _("Reason for rejection"),
     "reporting_administration": pgettext_lazy("spreadsheet column", "Reporting administration"),
+    "handling_code": _("Handling code"),
 }
 COUNTRY_COLUMNS = ("reporting_country", "departure_country", "destination_country")
 # The seizure sheet's own title, in the reader's language; any of them is recognised.

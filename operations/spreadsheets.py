@@ -43,6 +43,7 @@ from core.vocabularies import VOCABULARIES
 from groups.stream import EventType, event_new, events_append, seqs_take
 from messaging.services import check_may_post, message_data
 
+from .handling import operation_handling, seizures_leaving_group
 from .models import Operation, Seizure
 from .search import seizures_search_index
 from .seizure_rules import CHOICES, FIELDS, clean_seizure_input
@@ -66,7 +67,7 @@ from .spreadsheet_labels import (
 # The id last: it is for the platform, not for the officer typing the row.
 COLUMNS = [*FIELDS, "client_uuid"]
 # Read from an export uploaded again; they are the platform's, never imported.
-EXPORT_ONLY_COLUMNS = ("status", "rejection_reason", "reporting_administration")
+EXPORT_ONLY_COLUMNS = ("status", "rejection_reason", "reporting_administration", "handling_code")
 REQUIRED_COLUMNS = {
     "seizure_date",
     "reporting_country",
@@ -744,7 +745,10 @@ def seizures_report_many(
     check_may_post(group=group, author=reporter)
     check_accepts_seizures(operation)
     now = timezone.now()
-    messages = _seizure_messages(group=group, reporter=reporter, seqs=seqs, rows=rows)
+    handling = operation_handling(operation)  # an imported seizure carries the default
+    messages = _seizure_messages(
+        group=group, reporter=reporter, seqs=seqs, rows=rows, handling=handling
+    )
     bulk_insert(messages)  # their pks set: the seizures refer to them
     messages = {message.seq: message for message in messages}
     seizures = [
@@ -754,6 +758,8 @@ def seizures_report_many(
             reported_by=reporter,
             reporting_administration=administration,
             message=messages[seq],
+            handling_code=handling.code,
+            handling_conditions=handling.conditions,
             **cleaned,
         )
         for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True)
@@ -783,11 +789,18 @@ def seizures_report_many(
     )
 
 
-def _seizure_messages(*, group, reporter, seqs: range, rows: list[tuple[uuid.UUID, dict]]):
+def _seizure_messages(
+    *, group, reporter, seqs: range, rows: list[tuple[uuid.UUID, dict]], handling=None
+):
     """The group's message of each new seizure, not saved yet."""
     return [
         seizure_message(
-            group=group, seq=seq, reporter=reporter, client_uuid=client_uuid, cleaned=cleaned
+            group=group,
+            seq=seq,
+            reporter=reporter,
+            client_uuid=client_uuid,
+            cleaned=cleaned,
+            handling=handling,
         )
         for seq, (client_uuid, cleaned) in zip(seqs, rows, strict=True)
     ]
@@ -808,13 +821,17 @@ def export_rows(*, operation: Operation, labels: bool = False):
     without, the codes (for other programs)."""
     named = _export_labels() if labels else {}
     yield [column_label(column) if labels else column for column in EXPORT_COLUMNS]
+    # What leaves the operation leaves out unreleased H2 seizures (core/handling.py).
     queryset = (
-        Seizure.objects.filter(operation=operation)
+        seizures_leaving_group(Seizure.objects.filter(operation=operation))
         .select_related("reporting_administration")
         .order_by("created_at")
     )
     for seizure in queryset.iterator(chunk_size=2000):
         values = {
+            "handling_code": ": ".join(
+                filter(None, (seizure.handling_code, seizure.handling_conditions))
+            ),
             "client_uuid": seizure.client_uuid,
             "status": seizure.status,
             "rejection_reason": seizure.rejection_reason,

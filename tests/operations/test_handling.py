@@ -11,6 +11,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
@@ -251,6 +252,29 @@ def marked(active_world):
     message_release(actor=world.ocu, group=world.group, seq=messages["released"].seq)
     world.seizures, world.messages = seizures, messages
     return world
+
+
+def test_the_spreadsheet_export_leaves_out_unreleased_h2_and_prints_the_codes(marked):
+    client = sign_in(Client(), marked.officer_de)
+    content = client.get(
+        reverse("operations:seizures_export_csv", kwargs={"code": marked.operation.code})
+    ).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    header, places = rows[0], {row[rows[0].index("place")]: row for row in rows[1:]}
+    assert "handling_code" in header
+    assert set(places) == {"Open harbour", "Evidence dock", "Released pier"}
+    assert places["Released pier"][header.index("handling_code")] == "H2"
+    assert places["Evidence dock"][header.index("handling_code")] == "H1"
+    workbook = load_workbook(
+        io.BytesIO(
+            client.get(
+                reverse("operations:seizures_export_xlsx", kwargs={"code": marked.operation.code})
+            ).content
+        )
+    )
+    cells = {cell for row in workbook.worksheets[0].iter_rows(values_only=True) for cell in row}
+    assert "Released pier" in cells and "Kept quay" not in cells
+    assert "Handling code" in cells and "H2" in cells
 
 
 def test_the_pdf_report_leaves_out_unreleased_h2_and_prints_the_codes(marked):

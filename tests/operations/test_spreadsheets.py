@@ -922,7 +922,7 @@ def test_the_xlsx_export_is_the_readers_sheet_and_continues_in_another_language(
     assert validations and all(v.errorStyle == "stop" and v.showErrorMessage for v in validations)
     # An officer adds a row in French and corrects another; an English server reads it.
     typed = labelled(seizure_data(place="Nice", transit_countries="ES"), lists_of(workbook))
-    sheet.append(["", "", "", *(typed.get(name, "") for name in COLUMNS[:-1]), new_uuid()])
+    sheet.append(["", "", "", "", *(typed.get(name, "") for name in COLUMNS[:-1]), new_uuid()])
     lyon = next(
         row[0].row
         for row in sheet.iter_rows(min_row=2)
