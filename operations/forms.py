@@ -111,8 +111,13 @@ class SeizureForm(forms.Form):
     )
 
     def __init__(self, *args, reporting_country: str = "", handling=None, **kwargs):
+        """``handling``: the operation's default, for a new report. Without it (a
+        correction) the form has no handling fields: a seizure's code is changed on its
+        page, by its reporter or a coordinator."""
         super().__init__(*args, **kwargs)
-        if handling is not None and not self.is_bound:
+        if handling is None:
+            del self.fields["handling_code"], self.fields["handling_conditions"]
+        elif not self.is_bound:
             self.initial.setdefault("handling_code", handling.code)
             self.initial.setdefault("handling_conditions", handling.conditions)
         countries = list(country_choices())

@@ -373,3 +373,21 @@ def test_rest_reports_changes_and_releases_with_codes_and_clear_errors(active_wo
         "H3",
         False,
     )
+
+
+def test_a_correction_does_not_offer_the_code_which_is_changed_on_the_seizures_page(
+    active_world,
+):
+    from operations.services import seizure_reject
+
+    world = active_world
+    seizure = report(world, handling_code="H1")
+    seizure_reject(seizure=seizure, actor=world.ocu, reason="Unclear place")
+    client = sign_in(Client(), world.officer_fr)
+    html = client.get(
+        reverse(
+            "operations:seizure_correct",
+            kwargs={"code": world.operation.code, "uuid": seizure.client_uuid},
+        )
+    ).content.decode()
+    assert 'name="place"' in html and 'name="handling_code"' not in html
