@@ -46,7 +46,7 @@ def _tell(*, operation: Operation, group, users: dict) -> None:
     ocu, fr, de, nl = (users[name] for name in ("ocu", "officer.fr", "officer.de", "officer.nl"))
     today = datetime.date.today()
 
-    def post(author, name, body, kind=Message.Kind.TEXT, reply_to=None):
+    def post(author, name, body, kind=Message.Kind.TEXT, reply_to=None, handling=None):
         message, _created = message_post(
             author=author,
             group=group,
@@ -54,6 +54,7 @@ def _tell(*, operation: Operation, group, users: dict) -> None:
             client_id=_key(name),
             kind=kind,
             reply_to_seq=reply_to.seq if reply_to else None,
+            handling=handling,
         )
         return message
 
@@ -81,6 +82,8 @@ def _tell(*, operation: Operation, group, users: dict) -> None:
         "transit in Amsterdam. Hold luggage flagged by our risk profile: two suitcases, "
         "heavier than declared. Please check on arrival.",
         kind=Message.Kind.ALERT,
+        # Risk-profile intelligence: kept within the operation, its source graded.
+        handling={"handling_code": "H2", "source_grading": "B", "information_grading": "2"},
     )
     receipt_acknowledge(user=fr, group=group, seq=alert.seq)
     post(fr, "reply-kl", "Received: the CDG 2F team meets the flight.", reply_to=alert)
