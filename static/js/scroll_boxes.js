@@ -35,35 +35,33 @@
     }
   }
 
+  // What was added, and every box around it: one of them may scroll now.
   function check(root) {
-    if (root.nodeType !== Node.ELEMENT_NODE) return;
-    mark(root);
-    root.querySelectorAll("*").forEach(mark);
+    const element = root.nodeType === Node.ELEMENT_NODE ? root : root.parentElement;
+    if (!element || !element.isConnected) return;
+    mark(element);
+    element.querySelectorAll("*").forEach(mark);
+    for (let up = element.parentElement; up && up !== document.documentElement; up = up.parentElement) mark(up);
   }
 
   let pending = null;
   function later(roots) {
+    const scheduled = pending !== null;
     pending = pending || new Set();
     roots.forEach((root) => pending.add(root));
-    if (pending.size > 1 && pending.has(document.body)) pending = new Set([document.body]);
+    if (scheduled) return;
     window.requestAnimationFrame(() => {
-      if (!pending) return;
-      const roots = pending;
+      const everything = pending.has(document.body);
+      const roots = everything ? [document.body] : pending;
       pending = null;
-      roots.forEach((root) => root.isConnected && check(root));
+      roots.forEach(check);
     });
   }
 
   function start() {
     later([document.body]);
     new MutationObserver((records) => {
-      const roots = [];
-      records.forEach((record) => {
-        if (record.type === "childList") record.addedNodes.forEach((node) => roots.push(node.parentElement ? node : record.target));
-        else roots.push(record.target);
-      });
-      // A box that grew wider (a chart drawn into it) is the parent of what was added.
-      later(roots.map((node) => (node.parentElement && node.parentElement !== document.documentElement ? node.parentElement : node)));
+      later(records.flatMap((record) => (record.addedNodes.length ? Array.from(record.addedNodes) : [record.target])));
     }).observe(document.body, { childList: true, subtree: true });
     window.addEventListener("resize", () => later([document.body]));
   }
