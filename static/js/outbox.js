@@ -442,6 +442,12 @@
     return template.replace(/%\((\w+)\)s/g, (match, name) => (name in values ? String(values[name]) : match));
   }
 
+  // An item's state in words: waiting, being sent, sent, or refused and why.
+  function stateLabel(item, T = strings()) {
+    if (item.state === "refused") return format(T.refused, { reason: item.reason || "" });
+    return T[`state_${item.state}`] || item.state;
+  }
+
   function summary(item) {
     if (item.type === "ack") return `#${item.seq}`;
     if (item.type === "seizure") {
@@ -464,11 +470,6 @@
       if (item.type === "ack") return T.typeAck;
       if (item.type === "seizure") return T.typeSeizure;
       return item.frame && item.frame.reply_to ? T.typeReply : T.typeMessage;
-    }
-
-    function stateLabel(item) {
-      if (item.state === "refused") return format(T.refused, { reason: item.reason || "" });
-      return T[`state_${item.state}`] || item.state;
     }
 
     function draw(items) {
@@ -510,7 +511,7 @@
       text.textContent = ` ${summary(item)} `;
       const state = document.createElement("span");
       state.className = `badge outbox-state${item.state === "refused" ? " badge-seizure-rejected" : item.state === "sent" ? " badge-seizure-validated" : ""}`;
-      state.textContent = stateLabel(item);
+      state.textContent = stateLabel(item, T);
       entry.append(head, text, state);
       if (item.state === "refused") {
         const discard = document.createElement("button");
@@ -605,6 +606,7 @@
   }
 
   const outbox = new Outbox(user);
+  outbox.stateLabel = (item) => stateLabel(item);
   outbox.kept = Promise.resolve(false);
   window.CencommOutbox = outbox;
 

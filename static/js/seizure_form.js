@@ -145,6 +145,12 @@
       item.dataset.state = record.state;
       const summary = `${record.data.seizure_date || ""} · ${record.data.quantity || ""} ${record.data.unit || ""} · ${record.data.commodity_description || ""}`;
       item.append(document.createTextNode(summary));
+      if (record.state !== "refused") {
+        const state = document.createElement("span");
+        state.className = "badge outbox-state";
+        state.textContent = outbox.stateLabel(record);
+        item.append(" ", state);
+      }
       if (record.state === "refused") {
         const errors = record.errors || { __all__: [record.reason || ""] };
         item.classList.add("needs-fix");

@@ -40,6 +40,7 @@ def write_offline(page, live, world):
     page.locator("#outbox-indicator[data-waiting='1']").wait_for()
     fill_seizure(form, "Cocaine in a car door, first phone", "3")
     form.click("#seizure-submit")
+    form.locator("#queue-list li .outbox-state:has-text('Waiting')").wait_for()
     page.locator("#outbox-indicator[data-waiting='2']").wait_for()
     form.close()
 
