@@ -370,6 +370,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # A stale form or script is told, in the reader's language, to reload (cencomm/error_views.py).
 CSRF_FAILURE_VIEW = "cencomm.error_views.csrf_failure"
+# One date format per language, the same as the browser's (cencomm/formats/).
+FORMAT_MODULE_PATH = ["cencomm.formats"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

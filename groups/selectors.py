@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import get_supported_language_variant
 
+from core.collation import collation_key, sorted_by_name
+
 from .access import readable_groups
 from .models import Administration, ClosedUserGroup, Membership, Profile
 
@@ -14,11 +16,14 @@ def groups_of_user(*, user) -> QuerySet[ClosedUserGroup]:
     return readable_groups(user=user).select_related("operation").order_by("name")
 
 
-def group_members(*, group: ClosedUserGroup) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(group=group, removed_at__isnull=True)
-        .select_related("user__profile__administration")
-        .order_by("role", "user__username")
+def group_members(*, group: ClosedUserGroup) -> list[Membership]:
+    """Coordinators, members, observers, each by name in the reader's order."""
+    members = Membership.objects.filter(group=group, removed_at__isnull=True).select_related(
+        "user__profile__administration"
+    )
+    return sorted(
+        members,
+        key=lambda m: (m.role, collation_key(m.user.get_full_name() or m.user.username)),
     )
 
 
@@ -75,7 +80,9 @@ def administrations_with_candidates(*, group: ClosedUserGroup) -> list[Administr
         .annotate(candidates=Count("pk"))
         .values_list("profile__administration", "candidates")
     )
-    administrations = list(Administration.objects.filter(pk__in=counts).order_by("name"))
+    administrations = sorted_by_name(
+        Administration.objects.filter(pk__in=counts), lambda administration: administration.name
+    )
     for administration in administrations:
         administration.candidates = counts[administration.pk]
     return administrations

@@ -64,6 +64,7 @@ def client_strings() -> dict[str, str]:
         "seizureValidatedBy": _("Validated by %(user)s."),
         "seizureRejectedBy": _("Rejected by %(user)s: %(reason)s"),
         "seizureCorrected": _("Corrected by %(user)s; awaiting validation again."),
+        "seizureDate": _("Date of seizure"),
         "seizureValidationUndone": _("%(user)s undid the validation; awaiting validation again."),
         "seizureRejectionUndone": _("%(user)s undid the rejection; awaiting validation again."),
         "openRecord": _("Open the record"),

@@ -6,7 +6,13 @@ from functools import cache
 import pycountry
 from django.utils.translation import get_language
 
+from core.collation import sorted_by_name
+
 _iso3166 = pycountry.countries
+
+# Names pycountry's catalogue of a language lacks (a country renamed since it was
+# translated), so that no name is left in English in a list in another script.
+MISSING_NAMES = {("ar", "TR"): "تركيا"}
 
 
 def is_country(code: str) -> bool:
@@ -31,12 +37,19 @@ def _translated_countries(language: str) -> tuple[tuple[str, str], ...]:
         )
     except OSError:
         catalog = gettext.NullTranslations()
-    names = [(country.alpha_2, catalog.gettext(country.name)) for country in _iso3166]
-    return tuple(sorted(names, key=lambda item: item[1]))
+    names = [
+        (
+            country.alpha_2,
+            MISSING_NAMES.get((language, country.alpha_2)) or catalog.gettext(country.name),
+        )
+        for country in _iso3166
+    ]
+    return tuple(sorted_by_name(names, lambda item: item[1]))
 
 
 def country_choices() -> tuple[tuple[str, str], ...]:
-    """Countries named in the current language, sorted by name."""
+    """Countries named in the current language, in that language's order of names
+    (core/collation.py): every list of countries on the platform comes from here."""
     return _translated_countries((get_language() or "en").split("-")[0])
 
 

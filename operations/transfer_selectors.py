@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from core.collation import sorted_by_name
 from groups.access import GroupNotFound
 
 from .cen.mapping import SOURCE_SYSTEM
@@ -54,6 +55,7 @@ def pending_review(*, operation: Operation) -> dict:
         }
         for row in rows
     ]
+    administrations = sorted_by_name(administrations, lambda row: row["administration"])
     return {
         "submitted": sum(row["submitted"] for row in administrations),
         "rejected": sum(row["rejected"] for row in administrations),

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.collation import sorted_by_name
 from groups.models import Administration, Region, RiloAssignment
 from operations.models import Seizure
 from operations.transfer_selectors import OPTIONAL_FIELDS
@@ -120,7 +121,7 @@ def rilo_scope(*, user, params) -> RiloScope:
     return RiloScope(
         regions=regions,
         region=region,
-        administrations=list(Administration.objects.filter(region=region).order_by("name")),
+        administrations=sorted_by_name(Administration.objects.filter(region=region)),
         administration=administration,
         months=months,
         errors=errors,

@@ -2,11 +2,31 @@
  * Each bar shows validated and awaiting-validation seizures stacked, with its number
  * written next to it, so the chart reads at a glance and in a screen reader (a table
  * with the same numbers sits behind every chart).
+ *
+ * Right to left (Arabic) the charts are mirrored: labels on the right, bars growing to
+ * the left, days from right to left. The drawing's own direction stays left to right,
+ * so that each text is anchored where it is meant to be and never runs under a bar;
+ * each label still reads in its own script's direction.
  */
 "use strict";
 
 (function () {
   const SVG = "http://www.w3.org/2000/svg";
+
+  const RTL = document.documentElement.dir === "rtl";
+  const FLIP = { start: "end", end: "start", middle: "middle" };
+
+  // Positions are computed left to right; a mirror turns them for a right-to-left page.
+  function mirror(width) {
+    return {
+      x: (x, w = 0) => (RTL ? width - x - w : x),
+      anchor: (anchor) => (RTL ? FLIP[anchor] : anchor),
+    };
+  }
+
+  function chartSvg(width, height) {
+    return node("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-hidden": "true", class: "chart-svg", direction: "ltr" });
+  }
 
   function node(name, attributes, text) {
     const element = document.createElementNS(SVG, name);
@@ -51,13 +71,15 @@
     const barWidth = width - labelWidth - (format ? 60 : 50);
     const max = scale || Math.max(...rows.map((row) => row.total));
     const length = (value) => (Math.min(value, max) / max) * barWidth;
-    const svg = node("svg", { viewBox: `0 0 ${width} ${rows.length * rowHeight + 4}`, role: "img", "aria-hidden": "true", class: "chart-svg" });
+    const svg = chartSvg(width, rows.length * rowHeight + 4);
+    const m = mirror(width);
     rows.forEach((row, index) => {
       const y = index * rowHeight + 2;
       const bar = (barLength, className) =>
-        node("rect", { x: labelWidth, y: y + 4, width: barLength, height: rowHeight - 10, rx: 3, class: className });
+        node("rect", { x: m.x(labelWidth, barLength), y: y + 4, width: barLength, height: rowHeight - 10, rx: 3, class: className });
       const total = length(row.total);
-      svg.append(node("text", { x: labelWidth - 8, y: y + 18, "text-anchor": "end", class: "chart-label" }, labelFor(row.key)));
+      // data-room: how wide the label may be (chart_labels.js cuts a longer one).
+      svg.append(node("text", { x: m.x(labelWidth - 8), y: y + 18, "text-anchor": m.anchor("end"), class: "chart-label", "data-room": labelWidth - 10 }, labelFor(row.key)));
       if (scale) svg.append(bar(barWidth, "bar-track"));
       if (row.validated === undefined) {
         svg.append(bar(total, "bar-validated"));
@@ -65,7 +87,7 @@
         svg.append(bar(Math.max(total, 1), "bar-submitted"), bar(length(row.validated), "bar-validated"));
       }
       const valueX = labelWidth + (scale ? barWidth : total) + 6;
-      svg.append(node("text", { x: valueX, y: y + 18, class: "chart-value", "data-key": row.key }, format ? format(row.total) : String(row.total)));
+      svg.append(node("text", { x: m.x(valueX), y: y + 18, "text-anchor": m.anchor("start"), class: "chart-value", "data-key": row.key }, format ? format(row.total) : number(row.total)));
     });
     container.append(svg, table(rows, caption, labelFor, strings, format));
   }
@@ -81,19 +103,24 @@
     const plot = height - 40;
     const max = Math.max(...rows.map((row) => row.total));
     const step = (width - 20) / rows.length;
-    const svg = node("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-hidden": "true", class: "chart-svg" });
+    const svg = chartSvg(width, height);
+    const m = mirror(width);
     svg.append(node("line", { x1: 10, x2: width - 10, y1: plot + 10, y2: plot + 10, class: "chart-axis" }));
     rows.forEach((row, index) => {
-      const x = 10 + index * step + step * 0.15;
       const w = step * 0.7;
+      const x = m.x(10 + index * step + step * 0.15, w);
       const total = (row.total / max) * (plot - 16);
       const validated = (row.validated / max) * (plot - 16);
       svg.append(node("rect", { x, y: plot + 10 - total, width: w, height: Math.max(total, 1), rx: 2, class: "bar-submitted" }));
       svg.append(node("rect", { x, y: plot + 10 - validated, width: w, height: validated, rx: 2, class: "bar-validated" }));
-      svg.append(node("text", { x: x + w / 2, y: plot + 4 - total, "text-anchor": "middle", class: "chart-value", "data-key": row.key }, String(row.total)));
+      svg.append(node("text", { x: x + w / 2, y: plot + 4 - total, "text-anchor": "middle", class: "chart-value", "data-key": row.key }, number(row.total)));
       svg.append(node("text", { x: x + w / 2, y: height - 8, "text-anchor": "middle", class: "chart-label chart-label-small" }, labelFor(row.key)));
     });
     container.append(svg, table(rows, caption, labelFor, strings));
+  }
+
+  function number(value) {
+    return window.CencommFormats ? window.CencommFormats.number(value) : String(value);
   }
 
   window.CencommCharts = { bars, columns };

@@ -6,7 +6,8 @@
   const { bars, columns } = window.CencommCharts;
   const config = jsonScript("dashboard-config");
   const T = jsonScript("client-strings");
-  const lang = document.documentElement.lang || "en";
+  // One format per language, as the server writes it (static/js/formats.js).
+  const Formats = window.CencommFormats;
   const strings = { empty: T.noSeizures, validated: T.validated };
   let countries = {};
   let refreshTimer = null;
@@ -17,7 +18,7 @@
   function labelFor(vocabulary) {
     if (vocabulary === "countries") return (key) => countries[key] || key;
     if (!vocabulary) {
-      return (key) => new Date(`${key}T00:00:00`).toLocaleDateString(lang, { day: "numeric", month: "short" });
+      return (key) => Formats.dayMonth(key);
     }
     return (key) => (config.labels[vocabulary] || {})[key] || key;
   }
@@ -32,7 +33,7 @@
       link.href = config.seizureUrl.replace("00000000-0000-0000-0000-000000000000", seizure.uuid);
       const category = config.labels.commodity_category[seizure.commodity_category] || seizure.commodity_category;
       const unit = config.labels.unit[seizure.unit] || seizure.unit;
-      link.textContent = `${category}: ${Number(seizure.quantity).toLocaleString(lang)} ${unit} — ${seizure.commodity_description}`;
+      link.textContent = `${category}: ${Formats.number(seizure.quantity)} ${unit} — ${seizure.commodity_description}`;
       const meta = document.createElement("span");
       meta.className = "muted";
       const route = [seizure.departure_country, ...(seizure.transit_countries || []), seizure.destination_country].filter(Boolean).join(" → ");
@@ -54,10 +55,10 @@
       const data = await response.json();
       countries = data.countries;
       const total = data.status.submitted + data.status.validated;
-      document.getElementById("stat-total").textContent = total.toLocaleString(lang);
-      document.getElementById("stat-validated").textContent = data.status.validated.toLocaleString(lang);
-      document.getElementById("stat-submitted").textContent = data.status.submitted.toLocaleString(lang);
-      document.getElementById("stat-rejected").textContent = data.status.rejected.toLocaleString(lang);
+      document.getElementById("stat-total").textContent = Formats.number(total);
+      document.getElementById("stat-validated").textContent = Formats.number(data.status.validated);
+      document.getElementById("stat-submitted").textContent = Formats.number(data.status.submitted);
+      document.getElementById("stat-rejected").textContent = Formats.number(data.status.rejected);
       lastData = data;
       draw(data);
       renderLatest(data.latest);
@@ -77,6 +78,8 @@
       const caption = container.closest("section").querySelector("h2").textContent;
       const drawChart = container.dataset.kind === "columns" ? columns : bars;
       drawChart(container, rows, { labelFor: labelFor(container.dataset.vocabulary), caption, strings });
+      // A label longer than its room is cut, whole in its tooltip (chart_labels.js).
+      window.CencommFitLabels(container);
     });
   }
 

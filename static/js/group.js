@@ -40,9 +40,11 @@
     return element;
   }
 
+  // One format per language, as the server writes it (static/js/formats.js).
+  const Formats = window.CencommFormats;
+
   function formatTime(iso) {
-    const date = new Date(iso);
-    return date.toLocaleString(lang, { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+    return Formats.dateTime(iso);
   }
 
   function formatSize(bytes) {
@@ -150,12 +152,15 @@
     const card = el("div", `seizure-card status-${seizure.status}`);
     const headline = el("p", "seizure-headline");
     headline.append(
-      el("strong", "", `${label("commodity_category", seizure.commodity_category)}: ${Number(seizure.quantity).toLocaleString(lang)} ${label("unit", seizure.unit)}`),
+      el("strong", "", `${label("commodity_category", seizure.commodity_category)}: ${Formats.number(seizure.quantity)} ${label("unit", seizure.unit)}`),
       document.createTextNode(` — ${seizure.commodity_description}`),
     );
     card.append(headline);
     const facts = el("dl", "seizure-facts");
     const route = [seizure.departure_country, ...(seizure.transit_countries || []), seizure.destination_country].filter(Boolean).join(" → ");
+    const day = el("time", "seizure-date", Formats.date(seizure.seizure_date));
+    day.dateTime = seizure.seizure_date;
+    facts.append(el("dt", "", T.seizureDate), el("dd", "", "").appendChild(day).parentNode);
     [
       [T.place, `${seizure.place} (${label("location_type", seizure.location_type)}) · ${seizure.reporting_country}`],
       [T.route, `${route || "—"} · ${label("transport_mode", seizure.transport_mode)}`],

@@ -21,6 +21,7 @@ const ASSETS = [
   "/static/js/socket.js",
   "/static/js/outbox.js",
   "/static/js/feedback.js",
+  "/static/js/formats.js",
   "/static/js/group.js",
   "/static/js/notifications.js",
   "/static/js/seizure_form.js",

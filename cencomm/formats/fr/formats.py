@@ -1,0 +1,3 @@
+# The shapes static/js/formats.js asks Intl for (cencomm/formats/__init__.py).
+DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = r"j F Y à H:i"
