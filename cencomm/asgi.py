@@ -25,13 +25,14 @@ if settings.GC_THRESHOLDS:
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from messaging.admission import SocketAdmission  # noqa: E402
 from messaging.auth import WebsocketAuthMiddleware  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": SocketAdmission(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 if settings.GC_THRESHOLDS:

@@ -478,6 +478,12 @@ GC_THRESHOLDS = tuple(
 )
 # Threads per process for the websocket's database work (messaging/database.py).
 WEBSOCKET_DATABASE_THREADS = int(os.environ.get("WEBSOCKET_DATABASE_THREADS", "4"))
+# Handshakes a process works on at once, and how long one may wait for a place before
+# it is closed with 4503 and its client comes back later (messaging/admission.py). The
+# wait stays below daphne's --websocket_connect_timeout (5 s by default), past which
+# daphne drops a handshake without an answer.
+WEBSOCKET_ADMISSION_CONCURRENCY = int(os.environ.get("WEBSOCKET_ADMISSION_CONCURRENCY", "16"))
+WEBSOCKET_ADMISSION_WAIT_SECONDS = float(os.environ.get("WEBSOCKET_ADMISSION_WAIT_SECONDS", "3"))
 
 # Web Push (groups/web_push.py): a device told, with no content, that something waits
 # in a group. Off unless switched on: off, nothing leaves the server and the pages do

@@ -28,6 +28,10 @@ FANOUT_SECONDS = Histogram(
     "From the commit of an event to its frame leaving this process, per socket",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+ADMISSIONS_DEFERRED = Counter(
+    "cencomm_websocket_admissions_deferred_total",
+    "Handshakes closed with 4503 after waiting too long for a place (messaging/admission.py)",
+)
 TRANSFER_ROWS = Counter(
     "cencomm_transfer_rows_total", "Seizures written to the CEN database", ["operation"]
 )
