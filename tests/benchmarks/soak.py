@@ -159,8 +159,9 @@ http {{
 class Deployment:
     """Two daphne processes, the worker and (optionally) nginx, logs in `folder`."""
 
-    def __init__(self, folder: Path, use_nginx: bool):
+    def __init__(self, folder: Path, use_nginx: bool, trace_memory: bool = False):
         self.folder = folder
+        self.trace_memory = trace_memory
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.log_offsets: dict[str, int] = {}
@@ -184,14 +185,21 @@ class Deployment:
                 [
                     PYTHON,
                     "-m",
-                    "daphne",
+                    "tests.benchmarks.traced_daphne"
+                    if self.trace_memory and number == 1
+                    else "daphne",
                     "-b",
                     "127.0.0.1",
                     "-p",
                     str(port),
                     "cencomm.asgi:application",
                 ],
-                env_for(f"daphne{number}", front, CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{front}"),
+                env_for(
+                    f"daphne{number}",
+                    front,
+                    CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{front}",
+                    TRACE_OUT=str(self.folder),
+                ),
             )
         self._start("worker", [PYTHON, "manage.py", "db_worker"], env_for("worker", front))
         for port in self.ports:
@@ -224,6 +232,11 @@ class Deployment:
             found[name] = pids
         return found
 
+    def trace(self) -> None:
+        """Ask the traced daphne for a tracemalloc report (traced_daphne.py)."""
+        if self.trace_memory:
+            self.processes["daphne1"].send_signal(signal.SIGUSR1)
+
     def new_log_errors(self) -> dict[str, list[str]]:
         """Error lines the processes logged since the last call."""
         found = {}
@@ -248,7 +261,7 @@ class Deployment:
                 process.kill()
 
 
-def wait_http(url: str, processes: dict[str, subprocess.Popen], seconds: float = 60):
+def wait_http(url: str, processes: dict[str, subprocess.Popen], seconds: float = 180):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for name, process in processes.items():
@@ -636,6 +649,7 @@ class Soak:
         await asyncio.sleep(1)
         started = time.perf_counter()
         self.sample(started)  # the baseline: connected, no load yet
+        traced_at = started + self.arguments.trace_after * 60
         loops = [
             asyncio.create_task(self.steady(arguments.posts, self.post)),
             asyncio.create_task(self.steady(arguments.reconnects, self.reconnect)),
@@ -647,6 +661,9 @@ class Soak:
         while time.perf_counter() < end:
             await asyncio.sleep(min(arguments.interval, max(0.0, end - time.perf_counter())))
             self.sample(started)
+            if self.deployment.trace_memory and time.perf_counter() >= traced_at:
+                # The first starts tracing; the others report what is still alive since.
+                self.deployment.trace()
         self.stopping = True
         await asyncio.gather(*loops)
         # Let the last messages arrive, then everything still missing is lost.
@@ -734,6 +751,14 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=40, help="actions in flight at most")
     parser.add_argument("--no-nginx", dest="nginx", action="store_false")
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="run daphne1 under tracemalloc and keep its reports (traced_daphne.py)",
+    )
+    parser.add_argument(
+        "--trace-after", type=float, default=2, help="minutes before the tracing baseline"
+    )
     arguments = parser.parse_args(argv)
     if arguments.nginx and not Path(NGINX).exists():
         print("nginx is missing: running without it (--no-nginx)", file=sys.stderr)
@@ -743,7 +768,7 @@ def main(argv=None) -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     folder = Path(tempfile.mkdtemp(prefix="cencomm-soak-"))
-    deployment = Deployment(folder, arguments.nginx)
+    deployment = Deployment(folder, arguments.nginx, arguments.trace_memory)
     began = time.strftime("%Y-%m-%d %H:%M:%S")
     try:
         redis_flush()
@@ -775,6 +800,12 @@ def main(argv=None) -> int:
         asyncio.run(soak.run())
     finally:
         deployment.stop()
+        traces = sorted(folder.glob("trace-*.txt"), key=lambda path: int(path.stem[6:]))
+        if traces:
+            kept = ROOT / "var" / "benchmarks" / f"soak-trace-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(traces[-1].read_text())
+            print(f"tracemalloc's last report: {kept}", file=sys.stderr)
         if not arguments.keep:
             databases_drop()
             redis_flush()
