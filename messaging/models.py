@@ -160,6 +160,8 @@ class SearchEntry(models.Model):
         verbose_name_plural = _("search entries")
         indexes = [
             models.Index(fields=["group", "created_at"], name="search_entry_group_time"),
+            # The newest first across many groups (a coordinator's, staff's search).
+            models.Index(fields=["created_at"], name="search_entry_time"),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ and uses ``fallback_words`` for Arabic and Cyrillic words. Both highlight with
 ``snippet``.
 """
 
+import functools
 import re
 import threading
 import unicodedata
@@ -46,6 +47,7 @@ PREFIX_MIN_LENGTH = 3
 _local = threading.local()
 
 
+@functools.lru_cache(maxsize=200_000)
 def _stem(language: str, word: str) -> str:
     # A Snowball stemmer keeps state while it works: one per thread.
     stemmers = getattr(_local, "stemmers", None)
@@ -73,7 +75,8 @@ def arabic_bare(word: str) -> str:
     return word
 
 
-def word_forms(word: str) -> set[str]:
+@functools.lru_cache(maxsize=200_000)
+def word_forms(word: str) -> frozenset[str]:
     """Every form under which ``word`` (normalised, case-folded) is indexed and matched."""
     forms = {word}
     if ARABIC_LETTER.search(word):
@@ -83,7 +86,7 @@ def word_forms(word: str) -> set[str]:
         forms.add(_stem("russian", word))
     else:
         forms |= {_stem(language, word) for language in LATIN_LANGUAGES}
-    return {form for form in forms if form}
+    return frozenset(form for form in forms if form)
 
 
 def index_terms(text: str) -> str:

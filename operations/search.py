@@ -232,6 +232,7 @@ def search(*, user, request: SearchRequest, within=None) -> SearchAnswer:
         groups = groups.filter(slug__in=request.group_slugs)
     filters = Filters(
         groups=groups.values("pk"),
+        group_ids=tuple(groups.values_list("pk", flat=True)),
         author_id=request.author.pk if request.author else None,
         administration_id=request.administration.pk if request.administration else None,
         kind=request.kind,

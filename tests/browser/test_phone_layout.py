@@ -57,9 +57,16 @@ PAGES = {
     "operations:seizures_import": ("member",),
     "operations:seizure": ("coordinator",),
     "operations:seizure_correct": ("member",),
+    "search": ("member",),
+    "group_search": ("member",),
 }
 # Pages seen with a query, to show what it adds: the coordinator's search for people.
-QUERIES = {"groups:members": "?q=customs"}
+QUERIES = {
+    "groups:members": "?q=customs",
+    # Results with a snippet of the wide message, and the filters open.
+    "search": "?q=container&kind=text",
+    "group_search": "?q=container&author=officer.fr",
+}
 # GET routes that answer with something other than a page of the platform.
 NOT_PAGES = {
     "home": "redirects to the member's groups",
