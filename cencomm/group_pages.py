@@ -21,7 +21,7 @@ from core.vocabularies import (
     vocabulary_labels,
 )
 from groups.access import access_group
-from groups.notifications import notification_choices
+from groups.notifications import notification_choice_get, notification_choices
 from groups.selectors import group_members, groups_of_user
 from groups.web_push import vapid_public_key, web_push_enabled
 from messaging.client_strings import client_strings
@@ -77,7 +77,11 @@ def _notification_config(user, group) -> dict:
     """What static/js/notifications.js needs: the choices in every group the user reads
     (the socket carries them all), where to save them, and Web Push if the server sends it."""
     return {
-        "notifyGroups": notification_choices(user=user),
+        # Staff read groups they hold no permission on: their choice here is read apart.
+        "notifyGroups": {
+            **notification_choices(user=user),
+            group.slug: notification_choice_get(user=user, slug=group.slug),
+        },
         "notificationsUrl": reverse("api-group-notifications", kwargs={"slug": group.slug}),
         "pushUrl": reverse("api-push-subscriptions"),
         "groupUrl": reverse("groups:group", kwargs={"slug": "SLUG"}),

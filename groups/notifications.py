@@ -270,8 +270,11 @@ def notices_deliver(notices: list[dict]) -> dict[str, int]:
 
 def _recipients(notice: dict) -> list[int]:
     kind = Kind(notice["kind"])
+    # Whoever may read the group now (groups/access.py): the view permission, or staff,
+    # who read every group; a deactivated account reads nothing.
+    readers = _may_read(notice["group"]) | Q(user__is_staff=True, user__is_active=True)
     choices = NotificationChoice.objects.filter(
-        _may_read(notice["group"]), group_id=notice["group"], **{CHOICE_OF[kind]: True}
+        readers, group_id=notice["group"], **{CHOICE_OF[kind]: True}
     )
     if notice.get("author") is not None:
         choices = choices.exclude(user_id=notice["author"])
@@ -285,7 +288,7 @@ def _recipients(notice: dict) -> list[int]:
 
 
 def _may_read(group_id: int):
-    """Whether the choice's user may read the group now (a deactivated account may not)."""
+    """Whether the choice's user holds the view permission on the group."""
     return granted("view", user=OuterRef("user_id"), group=group_id)
 
 

@@ -481,3 +481,16 @@ def test_the_entry_point_tells_the_users_named_who_chose_the_kind(
         )
     assert deliver_queued() == [{"sent": 1}]
     assert named.decrypt(push.received[0]["body"])["counts"] == {"mention": 1}
+
+
+def test_staff_who_read_every_group_are_told_but_not_a_deactivated_member(
+    active, push, django_capture_on_commit_callbacks
+):
+    staff_device, member_device = Device(push), Device(push)
+    register(opt_in(active.staff, active.group.slug, alerts=True), staff_device)
+    register(opt_in(active.officer_fr, active.group.slug, alerts=True), member_device)
+    active.officer_fr.is_active = False
+    active.officer_fr.save()
+    post_alert(active, active.officer_de, "Watch AF401", django_capture_on_commit_callbacks)
+    assert deliver_queued() == [{"sent": 1}]
+    assert [push.origin + r["path"] for r in push.received] == [staff_device.endpoint]
