@@ -494,3 +494,19 @@ def test_staff_who_read_every_group_are_told_but_not_a_deactivated_member(
     post_alert(active, active.officer_de, "Watch AF401", django_capture_on_commit_callbacks)
     assert deliver_queued() == [{"sent": 1}]
     assert [push.origin + r["path"] for r in push.received] == [staff_device.endpoint]
+
+
+def test_the_key_command_prints_a_private_key_the_server_derives_its_public_key_from(
+    settings, capsys
+):
+    call_command("web_push_keys")
+    private_line, public_line = capsys.readouterr().out.splitlines()
+    private = private_line.removeprefix("WEB_PUSH_VAPID_PRIVATE_KEY=")
+    assert len(unb64url(private)) == 32
+    settings.WEB_PUSH_ENABLED = True
+    settings.WEB_PUSH_VAPID_PRIVATE_KEY = private
+    public = vapid_public_key()
+    assert public_line.endswith(public)
+    assert len(unb64url(public)) == 65 and unb64url(public)[0] == 4
+    settings.WEB_PUSH_ENABLED = False
+    assert vapid_public_key() is None
