@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "groups.middleware.SessionLifetimeMiddleware",
+    # A device whose session was ended elsewhere wipes its copies (groups/middleware.py).
+    "groups.middleware.DeviceEndedMiddleware",
     "groups.middleware.UserLanguageMiddleware",
     "groups.middleware.TwoFactorRequiredMiddleware",
     "core.logging.RequestContextMiddleware",

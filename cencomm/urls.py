@@ -38,6 +38,12 @@ urlpatterns = [
     path("language/", group_views.language_set, name="language_set"),
     path("account/sessions/", group_views.account_sessions, name="account_sessions"),
     path("account/sessions/end/", group_views.account_session_end, name="account_session_end"),
+    path("account/device/", group_views.account_device, name="account_device"),
+    path(
+        "account/device/installed/",
+        group_views.account_device_installed,
+        name="account_device_installed",
+    ),
     path("search/", search_views.search_page, name="search"),
     path("groups/", include("cencomm.group_urls")),
     path("groups/<slug:slug>/search/", search_views.group_search_page, name="group_search"),

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 from rest_framework.authtoken.admin import TokenAdmin
@@ -17,6 +18,7 @@ from .models import (
     TokenIssue,
     UserSession,
 )
+from .sessions import session_end
 
 
 @admin.register(Administration)
@@ -132,7 +134,7 @@ class GroupObjectPermissionAdmin(admin.ModelAdmin):
 
 @admin.register(UserSession)
 class UserSessionAdmin(admin.ModelAdmin):
-    list_display = ["user", "created_at", "last_seen", "ip", "ended_at"]
+    list_display = ["user", "created_at", "last_seen", "ip", "installed_at", "ended_at"]
     list_filter = [("ended_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "ip"]
     list_select_related = ["user"]
@@ -146,11 +148,24 @@ class UserSessionAdmin(admin.ModelAdmin):
         "last_seen",
         "ip",
         "user_agent",
+        "installed_at",
         "ended_at",
+        "ended_elsewhere",
     ]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("End the selected sessions"))
+    def end_sessions(self, request, queryset):
+        """Their pages are disconnected at once and their devices wipe their copies."""
+        ended = sum(
+            session_end(user=record.user, public_id=record.public_id, by=request.user)
+            for record in queryset.filter(ended_at__isnull=True).select_related("user")
+        )
+        self.message_user(request, gettext("Sessions ended: %(count)d.") % {"count": ended})
+
+    actions = ["end_sessions"]
 
 
 # DRF's own token admin lists every key, and a key is a credential: staff see who has a

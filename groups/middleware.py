@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from core.errors import json_error
 
 from .selectors import user_language
-from .sessions import session_outlived, session_touch
+from .sessions import device_was_ended, session_outlived, session_touch
 from .two_factor import session_is_verified, two_factor_required
 
 
@@ -85,3 +85,45 @@ class TwoFactorRequiredMiddleware:
             )
             return redirect("account_two_factor")
         return self.get_response(request)
+
+
+DEVICE_ENDED_COOKIE = "cencomm_device_ended"
+
+
+def _wiping_page(response) -> bool:
+    """A page that renders the outbox, which wipes the device (templates/_outbox.html)."""
+    return response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+
+
+class DeviceEndedMiddleware:
+    """A device whose session was ended from elsewhere wipes its outbox and kept pages
+    the next time it comes online.
+
+    Its next request still carries the dead session's cookie: when that session was
+    ended from elsewhere, ``request.device_ended`` is set, and the first page rendered
+    for it (the login page the request is sent to) tells ``static/js/outbox.js`` to
+    wipe the device. A cookie carries the fact over the redirect to that page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = request.user.is_authenticated
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        ended_now = not signed_in and device_was_ended(session_key=key)
+        carried = request.COOKIES.get(DEVICE_ENDED_COOKIE) == "1"
+        request.device_ended = not signed_in and (ended_now or carried)
+        response = self.get_response(request)
+        if request.device_ended and not _wiping_page(response):
+            response.set_cookie(
+                DEVICE_ENDED_COOKIE,
+                "1",
+                max_age=24 * 3600,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        elif carried:
+            response.delete_cookie(DEVICE_ENDED_COOKIE, samesite="Lax")
+        return response

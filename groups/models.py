@@ -209,6 +209,11 @@ class UserSession(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The page reported running as the installed app (display-mode: standalone).
+    installed_at = models.DateTimeField(null=True, blank=True)
+    # Ended from elsewhere (its owner on another device, staff, a deactivation): the
+    # device wipes its outbox and kept pages when it next comes online.
+    ended_elsewhere = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("login session")

@@ -2,13 +2,13 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from core.realtime import notify_user_on_commit
 
 from .models import Profile
-from .sessions import session_closed, session_started
+from .sessions import account_deactivated, session_closed, session_started
 
 User = get_user_model()
 
@@ -26,6 +26,17 @@ def close_sockets_on_logout(sender, request, user, **kwargs):
         session_closed(session_key=request.session.session_key)
 
 
+@receiver(pre_save, sender=User)
+def remember_was_active(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Whether the account was active before this save: a deactivation is a change."""
+    if raw or instance.pk is None or (update_fields and "is_active" not in update_fields):
+        instance.cencomm_was_active = None
+        return
+    instance.cencomm_was_active = (
+        User.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
+    )
+
+
 @receiver(post_save, sender=User)
 def follow_user_changes(sender, instance, created, raw=False, **kwargs):
     if raw:
@@ -34,6 +45,9 @@ def follow_user_changes(sender, instance, created, raw=False, **kwargs):
         Profile.objects.get_or_create(user=instance)
     if not instance.is_active:
         notify_user_on_commit(user_id=instance.pk, message={"type": "session.ended"})
+        if getattr(instance, "cencomm_was_active", None):
+            # Deactivated now (the admin, a service): every session ends, everywhere.
+            account_deactivated(user=instance, by=getattr(instance, "cencomm_deactivated_by", None))
 
 
 @receiver(post_delete, sender=User)

@@ -3,14 +3,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .access import access_group
@@ -28,7 +28,12 @@ from .selectors import (
     group_members,
     member_candidates,
 )
-from .sessions import current_session_id, session_end, sessions_of_user
+from .sessions import (
+    current_session_id,
+    session_end,
+    session_mark_installed,
+    sessions_of_user,
+)
 
 User = get_user_model()
 
@@ -237,3 +242,19 @@ def account_session_end(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, _("That session is already over."))
     return redirect("account_sessions")
+
+
+@require_GET
+def account_device(request: HttpRequest) -> JsonResponse:
+    """Whether this device's session was ended from elsewhere (its pages then go to the
+    login page, which wipes the device: groups/middleware.py, static/js/device.js)."""
+    ended = bool(getattr(request, "device_ended", False))
+    return JsonResponse({"ended": ended, "login": reverse("login") if ended else None})
+
+
+@login_required
+@require_POST
+def account_device_installed(request: HttpRequest) -> HttpResponse:
+    """The page reports that it runs as the installed app; the sessions page says so."""
+    session_mark_installed(session_key=request.session.session_key)
+    return HttpResponse(status=204)

@@ -156,6 +156,13 @@ ROWS = [
         expect=_with(dict.fromkeys(ROLES, 302), anonymous=LOGIN),
         data={"session": "x"},
     ),
+    # Whether this device's session was ended elsewhere: anyone may ask about their own.
+    Row("account_device", expect=EVERYONE_200),
+    Row(
+        "account_device_installed",
+        "post",
+        expect=_with(dict.fromkeys(ROLES, 204), anonymous=LOGIN),
+    ),
     Row("groups:my_groups", expect=SIGNED_IN_200),
     Row("groups:group", expect=READ_GROUP, kwargs={"slug": "slug"}),
     Row("groups:members", expect=READ_GROUP, kwargs={"slug": "slug"}),

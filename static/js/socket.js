@@ -58,6 +58,8 @@
       if (event.code === 4401) {
         this.stopped = true;
         this.onState("ended");
+        // The session is over; a device ended from elsewhere wipes its copies (device.js).
+        window.dispatchEvent(new CustomEvent("cencomm:session-ended"));
         return;
       }
       if (this.stopped) return;

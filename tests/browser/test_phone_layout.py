@@ -78,6 +78,7 @@ NOT_PAGES = {
     "messaging:history": "JSON",
     "messaging:attachment_download": "a file",
     "messaging:receipts": "JSON",
+    "account_device": "JSON",
     "messaging:export": "CSV",
     "operations:transfer_status": "JSON",
     "operations:transfer_report": "CSV",
