@@ -42,14 +42,15 @@
     return /[",\r\n;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
-  function seizureCsv(seizures) {
-    const columns = [];
-    seizures.forEach((item) => {
-      Object.keys(item.data || {}).forEach((key) => {
-        if (!columns.includes(key) && key !== "client_uuid") columns.push(key);
-      });
-    });
-    columns.push("client_uuid");
+  // The columns the spreadsheet import reads (operations/spreadsheets.py, named on the
+  // page by templates/_outbox.html); a field of the form that the import does not read
+  // (the handling code: an import takes the operation's default) is in the JSON file only.
+  function spreadsheetColumns() {
+    const root = document.getElementById("outbox");
+    return ((root && root.dataset.spreadsheetColumns) || "").split(",").filter(Boolean);
+  }
+
+  function seizureCsv(seizures, columns = spreadsheetColumns()) {
     const rows = seizures.map((item) => columns.map((column) => csvCell(column === "client_uuid" ? item.client_uuid : (item.data || {})[column])));
     // UTF-8 with its byte-order mark, as the server's export: spreadsheet programs read it right.
     return `\ufeff${[columns, ...rows].map((row) => row.join(",")).join("\r\n")}\r\n`;
