@@ -242,6 +242,31 @@ async def on_message_handling(socket: Socket, frame: dict) -> None:
     await socket.send_frame({"type": "message.handling.ok", "group": group.slug, "seq": seq})
 
 
+async def on_attachment_handling(socket: Socket, frame: dict) -> None:
+    """Change an attachment's handling code: its uploader or a coordinator."""
+    group = await _group_for_frame(socket, frame)
+    if group is None:
+        return
+    token = frame.get("token")
+    if not isinstance(token, str) or not token or len(token) > 64:
+        await socket.send_frame(
+            _invalid("token", _("token is an attachment's upload token."), group=group.slug)
+        )
+        return
+    try:
+        await in_database_thread(services.attachment_set_handling)(
+            actor=socket.user,
+            group=group,
+            token=token,
+            code=frame.get("handling_code"),
+            conditions=frame.get("handling_conditions"),
+        )
+    except Exception as error:
+        await socket.send_frame(exception_frame(error, group=group.slug))
+        return
+    await socket.send_frame({"type": "attachment.handling.ok", "group": group.slug, "token": token})
+
+
 async def on_message_release(socket: Socket, frame: dict) -> None:
     await _seq_action(socket, frame, services.message_release, "message.release.ok", "actor")
 
@@ -253,6 +278,7 @@ COMMANDS = {
     "message.retract": on_message_retract,
     "message.handling": on_message_handling,
     "message.release": on_message_release,
+    "attachment.handling": on_attachment_handling,
     "receipt.read": on_receipt_read,
     "receipt.ack": on_receipt_ack,
 }

@@ -113,6 +113,13 @@
       const entry = el("li");
       entry.append(link, el("span", "muted", ` ${formatSize(file.size)}`));
       if (file.handling_code && file.handling_code !== "H0") entry.append(el("span", `badge handling-badge handling-${file.handling_code}`, file.handling_code));
+      if (!removed && (data.author === config.user || config.role === "coordinator" || config.role === "staff")) {
+        const change = el("button", "link-button", T.handlingChange);
+        change.type = "button";
+        change.setAttribute("aria-label", `${T.handlingChange}: ${file.name}`);
+        change.addEventListener("click", () => Handling.openDialog(file, (frame) => socket.send({ type: "attachment.handling", group: config.group, token: file.token, handling_code: frame.handling_code, handling_conditions: frame.handling_conditions }), false));
+        entry.append(change);
+      }
       attachments.append(entry);
     });
     if (config.canPost && !readOnly && !removed) {

@@ -82,8 +82,15 @@
   const dialog = document.getElementById("handling-dialog");
   let onSave = null;
 
-  function openDialog(data, save) {
+  // graded: a message's grading is offered too; an attachment has none.
+  function openDialog(data, save, graded = true) {
     if (!dialog) return;
+    ["source", "information"].forEach((name) => {
+      const select = document.getElementById(`handling-dialog-${name}`);
+      select.hidden = !graded;
+      const selectLabel = document.querySelector(`label[for="${select.id}"]`);
+      if (selectLabel) selectLabel.hidden = !graded;
+    });
     document.getElementById("handling-dialog-handling").value = data.handling_code || "H0";
     document.getElementById("handling-dialog-conditions").value = data.handling_conditions || "";
     document.getElementById("handling-dialog-source").value = data.source_grading || "";
@@ -98,6 +105,10 @@
     document.getElementById("handling-dialog-save").addEventListener("click", (event) => {
       event.preventDefault();
       const frame = fields("handling-dialog");
+      if (document.getElementById("handling-dialog-source").hidden) {
+        delete frame.source_grading;
+        delete frame.information_grading;
+      }
       if (frame.handling_code !== "H3") frame.handling_conditions = "";
       dialog.close();
       if (onSave) onSave(frame);

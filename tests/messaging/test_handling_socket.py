@@ -101,3 +101,59 @@ async def test_frames_change_and_release_a_code_and_every_member_hears_it(world,
         "FR",
     )
     assert (await stored(seq, world.group)).released_at is not None
+
+
+@database_sync_to_async
+def posted_attachment(world) -> str:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from messaging.attachments import attachment_upload
+    from messaging.services import message_post
+
+    image = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(image, format="PNG")
+    attachment = attachment_upload(
+        user=world.officer_fr,
+        group=world.group,
+        uploaded_file=SimpleUploadedFile("seal.png", image.getvalue(), "image/png"),
+    )
+    message_post(
+        author=world.officer_fr,
+        group=world.group,
+        body="the seal",
+        client_id=uuid.uuid4(),
+        attachment_tokens=[attachment.token],
+    )
+    return attachment.token
+
+
+async def test_a_frame_changes_an_attachments_code_for_its_uploader_only(world, connect):  # noqa: F811
+    from messaging.models import Attachment
+
+    token = await posted_attachment(world)
+    author = await connect(world.officer_fr)
+    other = await connect(world.officer_de)
+    frame = {"type": "attachment.handling", "group": world.group.slug, "token": token}
+    await other.send({**frame, "handling_code": "H2"})
+    refused = await other.frame()
+    assert (refused["type"], refused["code"]) == ("error", "forbidden")
+    await author.send({**frame, "handling_code": "H3"})
+    refused = await author.frame()
+    assert (refused["code"], set(refused["fields"])) == ("invalid", {"handling_conditions"})
+    await author.send({**frame, "handling_code": "H2"})
+    assert await author.frame() == {
+        "type": "attachment.handling.ok",
+        "group": world.group.slug,
+        "token": token,
+    }
+    event = await other.frame()
+    assert (event["event"], event["data"]["item"], event["data"]["ref"]) == (
+        "handling.changed",
+        "attachment",
+        token,
+    )
+    stored = await database_sync_to_async(Attachment.objects.get)(token=token)
+    assert stored.handling_code == "H2"
