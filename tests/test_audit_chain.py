@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import threading
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -238,6 +239,39 @@ def test_export_follows_new_entries(trail, world, tmp_path, monkeypatch):
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert [line["id"] for line in lines] == _ids()
     assert lines[-1]["action"] == "logout"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_following_writes_entries_committed_while_it_runs(world, tmp_path):
+    target = tmp_path / "audit.jsonl"
+    before = _ids()
+
+    def follow():
+        try:
+            call_command(
+                "audit_export",
+                "--follow",
+                "--interval",
+                "0.05",
+                "--polls",
+                "200",
+                "--output",
+                str(target),
+            )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while (not target.exists() or not target.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    audit_record(actor=world.ocu, action=Action.LOGOUT, target="while following")
+    thread.join()
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [line["id"] for line in lines] == _ids() == [*before, lines[-1]["id"]]
+    assert lines[-1]["target"] == "while following"
+    assert lines[-1]["prev_hash"] == lines[-2]["hash"]
 
 
 def test_export_refuses_a_since_it_cannot_read(db):
