@@ -482,10 +482,11 @@ GC_THRESHOLDS = tuple(
 WEBSOCKET_DATABASE_THREADS = int(os.environ.get("WEBSOCKET_DATABASE_THREADS", "4"))
 # Handshakes a process works on at once, and how long one may wait for a place before
 # it is closed with 4503 and its client comes back later (messaging/admission.py). The
-# wait stays below daphne's --websocket_connect_timeout (5 s by default), past which
-# daphne drops a handshake without an answer.
-WEBSOCKET_ADMISSION_CONCURRENCY = int(os.environ.get("WEBSOCKET_ADMISSION_CONCURRENCY", "16"))
-WEBSOCKET_ADMISSION_WAIT_SECONDS = float(os.environ.get("WEBSOCKET_ADMISSION_WAIT_SECONDS", "3"))
+# wait stays just below daphne's --websocket_connect_timeout (5 s by default), past which
+# daphne drops a handshake without an answer: what is closed here would have been
+# dropped there, after work done for nobody.
+WEBSOCKET_ADMISSION_CONCURRENCY = int(os.environ.get("WEBSOCKET_ADMISSION_CONCURRENCY", "32"))
+WEBSOCKET_ADMISSION_WAIT_SECONDS = float(os.environ.get("WEBSOCKET_ADMISSION_WAIT_SECONDS", "4.5"))
 
 # Web Push (groups/web_push.py): a device told, with no content, that something waits
 # in a group. Off unless switched on: off, nothing leaves the server and the pages do
