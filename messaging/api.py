@@ -172,7 +172,9 @@ class AttachmentUploadSerializer(serializers.Serializer):
         )
     )
     handling_code = serializers.CharField(
-        required=False, help_text="H0, H1, H2 or H3; the operation's default when left out."
+        required=False,
+        allow_blank=True,
+        help_text="H0, H1, H2 or H3; the operation's default when left out or empty.",
     )
     handling_conditions = serializers.CharField(
         required=False, allow_blank=True, help_text="Required for H3."
