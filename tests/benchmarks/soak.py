@@ -82,7 +82,7 @@ def env_for(name: str, port: int = 0, **extra) -> dict:
         {
             k: v
             for k, v in os.environ.items()
-            if k.startswith(("WEBSOCKET_", "GC_", "DATABASE_POOL"))
+            if k.startswith(("WEBSOCKET_", "GC_", "DATABASE_POOL", "TRACE_"))
         }
     )
     env.update(extra)
