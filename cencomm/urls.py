@@ -10,8 +10,8 @@ from core.api import api_docs
 from core.metrics import metrics
 from groups import account_views
 from groups import views as group_views
-from operations.cen import rilo_views
 from operations import search_views
+from operations.cen import rilo_views
 from operations.cen import views as cen_views
 
 urlpatterns = [

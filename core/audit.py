@@ -103,9 +103,7 @@ def refusal_note(*, group_id: int | None, target: str, need: str, code: str) -> 
     if noted is not None:
         # The last one: the refusal the door answers with (an earlier check may only
         # have chosen what to show).
-        noted[:] = [
-            {"group_id": group_id, "target": str(target)[:200], "need": need, "code": code}
-        ]
+        noted[:] = [{"group_id": group_id, "target": str(target)[:200], "need": need, "code": code}]
 
 
 @contextlib.contextmanager
