@@ -341,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         "GroupStatusEnum": "groups.models.ClosedUserGroup.Status",
         "RoleEnum": "groups.models.Role",
         "ErrorCodeEnum": "core.api.ERROR_CODES",
+        "HandlingCodeEnum": "core.vocabularies.HandlingCode",
+        "MessageKindEnum": "messaging.models.Message.Kind",
+        "NotificationKindEnum": "groups.notifications.Kind",
     },
 }
 
