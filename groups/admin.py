@@ -13,7 +13,9 @@ from .models import (
     ClosedUserGroupUserObjectPermission,
     GroupEvent,
     Membership,
+    NotificationChoice,
     Profile,
+    PushSubscription,
     RiloAssignment,
     TokenIssue,
     UserSession,
@@ -192,6 +194,31 @@ class TokenIssueAdmin(admin.ModelAdmin):
         return issue.token.user
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NotificationChoice)
+class NotificationChoiceAdmin(admin.ModelAdmin):
+    list_display = ("user", "group", "alerts", "seizures", "mentions", "updated_at")
+    list_select_related = ("user", "group")
+    search_fields = ("user__username", "group__slug")
+    raw_id_fields = ("user", "group")
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(admin.ModelAdmin):
+    """A device's subscription, without its endpoint and keys: they are credentials."""
+
+    list_display = ("user", "public_id", "created_at", "last_sent_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "public_id", "created_at", "last_sent_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):

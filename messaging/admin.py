@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attachment, Message, Receipt
+from .models import Attachment, Message, Receipt, SearchEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -39,3 +39,12 @@ class ReceiptAdmin(ReadOnlyAdmin):
     list_display = ["message", "user", "read_at", "acknowledged_at"]
     search_fields = ["user__username", "message__group__slug"]
     list_select_related = ["message", "user"]
+
+
+@admin.register(SearchEntry)
+class SearchEntryAdmin(ReadOnlyAdmin):
+    """The search index's entry of a message, kept by the posting services."""
+
+    list_display = ("message", "group", "author", "kind", "created_at")
+    list_select_related = ("group", "author")
+    fields = ("message", "group", "author", "administration", "kind", "created_at", "text")
