@@ -57,7 +57,11 @@ def test_an_exported_outbox_is_imported_on_another_device_and_everything_arrives
     first.click("#outbox-indicator")
     first.click("#outbox-export")
     first.wait_for_function("document.getElementById('outbox-file-status').textContent !== ''")
-    first.wait_for_timeout(500)
+    # Two files, the second a moment after the first on a loaded machine.
+    for _ in range(300):
+        if len(downloads) >= 2:
+            break
+        first.wait_for_timeout(100)
     files = {download.suggested_filename: download for download in downloads}
     [outbox_name] = [name for name in files if name.endswith(".json")]
     [sheet_name] = [name for name in files if name.endswith(".csv")]
